@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the Pester suites under test/ with the pinned PowerShell (.NET local tool) and the pinned Pester (NuGet).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pester_version=$(sed -nE 's/.*Include="Pester" Version="\[([0-9.]+)\]".*/\1/p' tools/pester/pester.csproj)
+pester_manifest=".tools/nuget/pester/${pester_version}/tools/Pester.psd1"
+
+if ! dotnet tool run pwsh -NoProfile -Command 'exit 0' >/dev/null 2>&1 || [ ! -f "$pester_manifest" ]; then
+  echo "!!! PowerShell or Pester is missing: the Exchange scripts were NOT tested."
+  echo "!!! Install them with: dotnet tool restore && dotnet restore tools/pester/pester.csproj --packages .tools/nuget"
+  if [ "${CI:-}" = "true" ]; then exit 1; fi
+  exit 0
+fi
+
+dotnet tool run pwsh -NoProfile -NonInteractive -File scripts/run-pester.ps1 -PesterManifest "$pester_manifest"
