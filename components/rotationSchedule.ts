@@ -22,24 +22,19 @@ export const NOW_ENV_VAR = "UCX_MAIL_NOW";
 export type SlotName = "a" | "b";
 export const SLOT_NAMES: readonly SlotName[] = ["a", "b"];
 
-/** Thrown for a rotation period that Entra could not honour or that is not a whole number of days. */
-export class RotationPeriodError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "RotationPeriodError";
-    }
-}
-
-/** Throws unless `days` is a whole number of days whose double fits Entra's 24-month maximum secret lifetime. */
+/**
+ * Throws a RangeError unless `days` is a whole number of days whose double fits Entra's 24-month maximum secret
+ * lifetime. A built-in error type, because this code also runs inside the serialized rotation ledger.
+ */
 export function assertRotationDays(days: number): void {
     if (!Number.isInteger(days) || days < 1) {
-        throw new RotationPeriodError(
+        throw new RangeError(
             `secretRotationDays must be a whole number of days from 1 to ${MAX_ROTATION_DAYS}; got ${days}. ` +
                 `Fix: pulumi config set ucx-mail:secretRotationDays 180`,
         );
     }
     if (2 * days > ENTRA_MAX_SECRET_LIFETIME_DAYS) {
-        throw new RotationPeriodError(
+        throw new RangeError(
             `secretRotationDays is ${days}, but a secret lives up to two periods (2 × secretRotationDays = ` +
                 `${2 * days} days) and Entra ID allows at most 24 months (${ENTRA_MAX_SECRET_LIFETIME_DAYS} days). ` +
                 `The largest allowed value is ${MAX_ROTATION_DAYS}. ` +
@@ -72,9 +67,14 @@ export function periodStartMs(period: number, rotationDays: number): number {
     return ROTATION_EPOCH_MS + period * rotationDays * DAY_MS;
 }
 
-/** The first instant of period `period` as an ISO 8601 string. */
+/** An instant as RFC 3339 in UTC without fractional seconds, the form Entra and the azuread provider store. */
+export function rfc3339(instantMs: number): string {
+    return new Date(instantMs).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** The first instant of period `period` as an RFC 3339 string. */
 export function periodStart(period: number, rotationDays: number): string {
-    return new Date(periodStartMs(period, rotationDays)).toISOString();
+    return rfc3339(periodStartMs(period, rotationDays));
 }
 
 /** The slot the schedule renews in `period` when no rotation was ever forced. */
@@ -192,6 +192,22 @@ export interface RotationSummary {
     readonly nextRotationAt: string;
     readonly previousSlot: SlotName;
     readonly previousExpiresAt: string;
+}
+
+/** Whether two states are the same, whatever the order of their keys (state round-trips through Pulumi). */
+export function sameRotationState(left: RotationState | undefined, right: RotationState | undefined): boolean {
+    return canonicalJson(left) === canonicalJson(right);
+}
+
+function canonicalJson(value: unknown): string {
+    if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+    if (value !== null && typeof value === "object") {
+        const entries = Object.entries(value as Record<string, unknown>)
+            .filter(([, v]) => v !== undefined)
+            .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+        return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+    }
+    return JSON.stringify(value) ?? "null";
 }
 
 export function summarizeRotation(state: RotationState): RotationSummary {

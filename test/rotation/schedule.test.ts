@@ -15,7 +15,7 @@ import {
     periodStart,
     periodStartMs,
     rotationRequest,
-    RotationPeriodError,
+    sameRotationState,
     scheduledSlot,
     slotDisplayName,
     summarizeRotation,
@@ -287,7 +287,7 @@ describe("period arithmetic", () => {
         const boundary = periodStartMs(115, P);
         assert.equal(periodIndex(boundary, P), 115);
         assert.equal(periodIndex(boundary - 1, P), 114);
-        assert.equal(periodStart(115, P), new Date(115 * 180 * DAY_MS).toISOString());
+        assert.equal(periodStart(115, P), new Date(115 * 180 * DAY_MS).toISOString().replace(".000Z", "Z"));
     });
 
     it("gives every instant of a period the same request, so the run time never leaks into end dates", () => {
@@ -323,7 +323,7 @@ describe("secretRotationDays limits", () => {
             assert.throws(
                 () => assertRotationDays(days),
                 (error: unknown) =>
-                    error instanceof RotationPeriodError &&
+                    error instanceof RangeError &&
                     error.message.includes("secretRotationDays") &&
                     error.message.includes("The largest allowed value is 365") &&
                     error.message.includes(String(days)),
@@ -356,5 +356,17 @@ describe("the clock", () => {
 
     it("refuses an injected instant it cannot read, naming the variable", () => {
         assert.throws(() => currentInstant({ UCX_MAIL_NOW: "next tuesday" }), /UCX_MAIL_NOW/);
+    });
+});
+
+describe("state comparison", () => {
+    it("treats states with the same values as equal whatever the key order, and different values as different", () => {
+        const state = advanceRotation(undefined, rotationRequest(new Date(Date.UTC(2026, 10, 26)), 90, ""));
+        const { slots, ...rest } = state;
+        const reordered = JSON.parse(JSON.stringify({ slots: { b: slots.b, a: slots.a }, ...rest })) as RotationState;
+        assert.ok(sameRotationState(state, reordered));
+        const forced = advanceRotation(state, rotationRequest(new Date(Date.UTC(2026, 10, 27)), 90, "x"));
+        assert.ok(!sameRotationState(state, forced));
+        assert.ok(!sameRotationState(undefined, state));
     });
 });
