@@ -76,46 +76,32 @@ function assertHealthy(observed: Observed, rotationDays: number): void {
     assert.ok(!plain.includes("mock-secret-value-"), "no secret value in a plain output");
 }
 
-describe("the program's client secret slots across simulated periods", () => {
-    const P = 30;
-    const q = periodIndex(Date.UTC(2026, 10, 26), P);
-    const at = (period: number, day: number) => periodStartMs(period, P) + day * DAY_MS + 9 * 3600_000;
-    const config = { secretRotationDays: P };
-
-    it("declares both slots on the app registration, each with an explicit end date from the schedule", async () => {
-        const first = await up(new MockStackState(), at(q, 3), config);
-        const app = ofType(first.run, APPLICATION)[0];
-        for (const slot of ["a", "b"] as const) assert.equal(first.slots[slot].applicationId, app.id);
-        assert.equal(first.exported, q % 2 === 0 ? "a" : "b", "the schedule renews a in even periods, b in odd");
-        assert.equal(
-            first.slots[first.exported].endDate,
-            new Date(periodStartMs(q + 2, P)).toISOString().replace(".000Z", "Z"),
-        );
-        assertHealthy(first, P);
-    });
-
-    it("changes nothing inside a period, rotates exactly one slot per boundary, and honours a forced rotation", async () => {
-        const state = new MockStackState();
-        const timeline: Array<[number, string]> = [];
-        for (let period = q; period < q + 14; period++) {
-            timeline.push([at(period, 0), ""], [at(period, 11), ""], [at(period, 29), ""]);
-        }
-        // A forced rotation in the middle of period q+5 and another at the first run of period q+9.
-        const keyAt = (instant: number) =>
-            instant >= at(q + 9, 0) ? "second" : instant >= at(q + 5, 11) ? "first" : "";
-        let previous: Observed | undefined;
-        let previousKey = "";
-        let rotations = 0;
-        for (const [instant] of timeline) {
+/**
+ * Runs the program on one stack state at the given days of `periods` consecutive periods, checks every promise of the
+ * rotation model between consecutive runs, and returns how many runs rotated.
+ */
+async function simulate(
+    rotationDays: number,
+    firstPeriod: number,
+    periods: number,
+    days: readonly number[],
+    keyAt: (instant: number) => string,
+): Promise<number> {
+    const state = new MockStackState();
+    let previous: Observed | undefined;
+    let previousKey = "";
+    let rotations = 0;
+    for (let period = firstPeriod; period < firstPeriod + periods; period++) {
+        for (const day of days) {
+            const instant = periodStartMs(period, rotationDays) + day * DAY_MS + 9 * 3600_000;
             const key = keyAt(instant);
-            const current = await up(state, instant, { ...config, secretRotationKey: key });
-            assertHealthy(current, P);
+            const current = await up(state, instant, { secretRotationDays: rotationDays, secretRotationKey: key });
+            assertHealthy(current, rotationDays);
             if (previous !== undefined) {
-                const crossed = periodIndex(instant, P) > periodIndex(previous.now, P);
-                const forced = key !== previousKey;
+                const crossed = periodIndex(instant, rotationDays) > periodIndex(previous.now, rotationDays);
                 const changed = changedSlots(previous, current);
                 const ledgerStep = current.run.resources.find((r) => r.name === "ucx-mail-secret-ledger")?.step;
-                if (!crossed && !forced) {
+                if (!crossed && key === previousKey) {
                     assert.deepEqual(changed, [], `no churn inside a period (${new Date(instant).toISOString()})`);
                     assert.equal(ledgerStep, "same", "the ledger is left alone too");
                     assert.equal(current.run.outputs.clientSecret, previous.run.outputs.clientSecret);
@@ -136,8 +122,46 @@ describe("the program's client secret slots across simulated periods", () => {
             previous = current;
             previousKey = key;
         }
+    }
+    return rotations;
+}
+
+describe("the program's client secret slots across simulated periods", () => {
+    const P = 30;
+    const q = periodIndex(Date.UTC(2026, 10, 26), P);
+    const at = (period: number, day: number) => periodStartMs(period, P) + day * DAY_MS + 9 * 3600_000;
+    const config = { secretRotationDays: P };
+
+    it("declares both slots on the app registration, each with an explicit end date from the schedule", async () => {
+        const first = await up(new MockStackState(), at(q, 3), config);
+        const app = ofType(first.run, APPLICATION)[0];
+        for (const slot of ["a", "b"] as const) assert.equal(first.slots[slot].applicationId, app.id);
+        assert.equal(first.exported, q % 2 === 0 ? "a" : "b", "the schedule renews a in even periods, b in odd");
+        assert.equal(
+            first.slots[first.exported].endDate,
+            new Date(periodStartMs(q + 2, P)).toISOString().replace(".000Z", "Z"),
+        );
+        assertHealthy(first, P);
+    });
+
+    it("changes nothing inside a period, rotates exactly one slot per boundary, and honours a forced rotation", async () => {
+        // A forced rotation in the middle of period q+5 and another at the first run of period q+9.
+        const keyAt = (instant: number) =>
+            instant >= at(q + 9, 0) ? "second" : instant >= at(q + 5, 11) ? "first" : "";
+        const rotations = await simulate(P, q, 14, [0, 11, 29], keyAt);
         assert.equal(rotations, 13 + 1, "one per boundary, plus the mid-period force (the other fell on a boundary)");
     });
+
+    for (const rotationDays of [7, 365]) {
+        it(`keeps the same promises with secretRotationDays = ${rotationDays}`, async () => {
+            const first = periodIndex(Date.UTC(2027, 2, 1), rotationDays);
+            const forcedAt = periodStartMs(first + 2, rotationDays) + 3 * DAY_MS;
+            const rotations = await simulate(rotationDays, first, 5, [1, 5], (instant) =>
+                instant >= forcedAt ? "forced" : "",
+            );
+            assert.equal(rotations, 4 + 1);
+        });
+    }
 
     it("shows in a preview exactly the slot the update then replaces, without advancing the stack", async () => {
         const state = new MockStackState();
