@@ -20,7 +20,6 @@ export const MAX_ROTATION_DAYS = ENTRA_MAX_SECRET_LIFETIME_DAYS / 2;
 export const NOW_ENV_VAR = "UCX_MAIL_NOW";
 
 export type SlotName = "a" | "b";
-export const SLOT_NAMES: readonly SlotName[] = ["a", "b"];
 
 /**
  * Throws a RangeError unless `days` is a whole number of days whose double fits Entra's 24-month maximum secret

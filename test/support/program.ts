@@ -74,7 +74,11 @@ async function dynamicResource(
     const id = `${args.name}-id`;
     if (stored !== undefined) {
         const diff = provider.diff ? await provider.diff(id, stored.outputs, checked) : { changes: true };
-        if (diff.changes === false) return { id, state: stored.outputs, step: "same" };
+        if (diff.changes === false) {
+            // A same step keeps the outputs and records the new checked inputs.
+            if (!preview) state.dynamic.set(args.name, { inputs: checked, outputs: stored.outputs });
+            return { id, state: stored.outputs, step: "same" };
+        }
         if (preview) return { id, state: checked, step: "update" };
         const updated = provider.update ? ((await provider.update(id, stored.outputs, checked)).outs ?? {}) : {};
         const outputs = { ...updated, __provider: checked.__provider };
