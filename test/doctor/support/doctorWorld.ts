@@ -25,6 +25,8 @@ export interface DoctorWorld {
         smtpPort?: number;
         imapPort?: number;
         timeoutMs?: number;
+        /** false leaves out --tenant, --client-id and --mailbox, for runs that take them from --stack. */
+        identity?: boolean;
     }): string[];
     /** Environment for the doctor child: the test CA trusted, the secret in UCX_MAIL_CLIENT_SECRET. */
     doctorEnv(overrides?: { secret?: string; path?: string }): NodeJS.ProcessEnv;
@@ -76,13 +78,19 @@ export async function startDoctorWorld(): Promise<DoctorWorld> {
                 };
             },
             doctorArgs(overrides = {}) {
+                const identity =
+                    overrides.identity === false
+                        ? []
+                        : [
+                              "--tenant",
+                              overrides.tenant ?? baseline.tenantId,
+                              "--client-id",
+                              overrides.clientId ?? baseline.clientId,
+                              "--mailbox",
+                              mailbox,
+                          ];
                 return [
-                    "--tenant",
-                    overrides.tenant ?? baseline.tenantId,
-                    "--client-id",
-                    overrides.clientId ?? baseline.clientId,
-                    "--mailbox",
-                    mailbox,
+                    ...identity,
                     "--authority-host",
                     entra.origin,
                     "--smtp-host",
