@@ -124,6 +124,9 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
         assert.match(check(report, "token").message, /AADSTS7000215/);
         assert.match(check(report, "token").fix ?? "", /Secret ID instead of the secret Value/);
         for (const id of ["roles", "smtp", "imap"]) assert.equal(check(report, id).status, "skip", id);
+        // Without a token the endpoints are still probed, so a blocked port would not hide behind the token failure.
+        assert.match(check(report, "smtp").message, /Reached 127\.0\.0\.1:\d+ \(TLS works\)/);
+        if (world.imap) assert.match(check(report, "imap").message, /Reached 127\.0\.0\.1:\d+ \(TLS works\)/);
         assertNoSecrets(run, wrongSecret);
     });
 
@@ -245,6 +248,18 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
         assert.equal(check(report, "roles").status, "pass");
         assert.equal(check(report, "send").status, "skip");
         expectImap(report, "pass");
+        assertNoSecrets(run);
+    });
+
+    it("a silent authority: token fails within the timeout, and a silent SMTP port is still reported", async () => {
+        world.setScenario();
+        const args = world.doctorArgs({ smtpPort: world.silent.port, timeoutMs: 1500 });
+        args[args.indexOf("--authority-host") + 1] = `https://127.0.0.1:${world.silent.port}`;
+        const { run, report } = await doctor(args);
+        assert.equal(run.code, 1);
+        assert.deepEqual(failedIds(report), ["token", "smtp"]);
+        assert.match(check(report, "token").message, /token: no answer from https:\/\/127\.0\.0\.1:\d+ within 1500 ms/);
+        assert.match(check(report, "smtp").message, /no answer .* within 1500 ms/);
         assertNoSecrets(run);
     });
 

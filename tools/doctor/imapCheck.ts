@@ -1,4 +1,6 @@
 import { ImapFlow } from "imapflow";
+import { isIP, Socket, connect as tcpConnect } from "node:net";
+import { connect as tlsConnect, TLSSocket } from "node:tls";
 import { CheckResult } from "./checkResult";
 import { DoctorOptions } from "./cliArgs";
 import { DeadlineExceeded, errorCodeOf, withDeadline } from "./deadline";
@@ -21,7 +23,7 @@ const IMAP_TIMEOUT_CODES = new Set(["CONNECT_TIMEOUT", "GREETING_TIMEOUT", "UPGR
  */
 export async function runImapCheck(options: DoctorOptions, accessToken: string | undefined): Promise<CheckResult> {
     if (accessToken === undefined) {
-        return { id: "imap", status: "skip", message: "No token to log in with (see the token check).", fix: null };
+        return probeImapEndpoint(options);
     }
     const client = new ImapFlow({
         host: options.imapHost,
@@ -62,6 +64,55 @@ export async function runImapCheck(options: DoctorOptions, accessToken: string |
         client.close();
         const diagnosis = diagnoseImapError(error, options);
         return { id: "imap", status: "fail", message: diagnosis.message, fix: diagnosis.fix };
+    }
+}
+
+/**
+ * Without a token the login cannot be tried, but the endpoint still can: a token problem must not hide a blocked
+ * port 993. Connects (with TLS unless the port is 143) and waits for the server's "* OK" greeting.
+ */
+export async function probeImapEndpoint(options: DoctorOptions): Promise<CheckResult> {
+    const endpoint = `${options.imapHost}:${options.imapPort}`;
+    let socket: Socket | TLSSocket | undefined;
+    try {
+        const greeting = await withDeadline(
+            new Promise<string>((resolve, reject) => {
+                socket =
+                    options.imapPort === 143
+                        ? tcpConnect({ host: options.imapHost, port: options.imapPort })
+                        : tlsConnect({
+                              host: options.imapHost,
+                              port: options.imapPort,
+                              servername: isIP(options.imapHost) ? undefined : options.imapHost,
+                              minVersion: "TLSv1.2",
+                          });
+                socket.once("data", (chunk: Buffer) => resolve(chunk.toString("utf8")));
+                socket.once("error", reject);
+                socket.once("end", () => reject(new Error("the server closed the connection without a greeting")));
+            }),
+            options.timeoutMs,
+            "imap",
+            () => socket?.destroy(),
+        );
+        if (!greeting.startsWith("* OK")) {
+            return {
+                id: "imap",
+                status: "fail",
+                message: `${endpoint} answered, but not with an IMAP greeting.`,
+                fix: "Check --imap-host and --imap-port (Exchange Online: outlook.office365.com:993).",
+            };
+        }
+        return {
+            id: "imap",
+            status: "skip",
+            message: `Reached ${endpoint} (TLS works); the XOAUTH2 login was not tried without a token (see the token check).`,
+            fix: null,
+        };
+    } catch (error) {
+        const diagnosis = diagnoseImapError(error, options);
+        return { id: "imap", status: "fail", message: diagnosis.message, fix: diagnosis.fix };
+    } finally {
+        (socket as Socket | undefined)?.destroy();
     }
 }
 

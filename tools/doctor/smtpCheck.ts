@@ -36,7 +36,7 @@ export function createExchangeSmtpTransport(options: DoctorOptions, accessToken:
 /** Check 3 (vendor troubleshooting steps 2 and 6): SMTP AUTH XOAUTH2 login as the mailbox, then QUIT. */
 export async function runSmtpCheck(options: DoctorOptions, accessToken: string | undefined): Promise<CheckResult> {
     if (accessToken === undefined) {
-        return { id: "smtp", status: "skip", message: "No token to log in with (see the token check).", fix: null };
+        return probeSmtpEndpoint(options);
     }
     const transport = createExchangeSmtpTransport(options, accessToken);
     try {
@@ -45,6 +45,41 @@ export async function runSmtpCheck(options: DoctorOptions, accessToken: string |
             id: "smtp",
             status: "pass",
             message: `SMTP XOAUTH2 login as ${options.mailbox} on ${options.smtpHost}:${options.smtpPort} succeeded.`,
+            fix: null,
+        };
+    } catch (error) {
+        const diagnosis = diagnoseSmtpError(error, options);
+        return { id: "smtp", status: "fail", message: diagnosis.message, fix: diagnosis.fix };
+    } finally {
+        transport.close();
+    }
+}
+
+/**
+ * Without a token the login cannot be tried, but the endpoint still can: a token problem must not hide a blocked
+ * port 587. Connects, says EHLO, upgrades with STARTTLS and quits.
+ */
+export async function probeSmtpEndpoint(options: DoctorOptions): Promise<CheckResult> {
+    const endpoint = `${options.smtpHost}:${options.smtpPort}`;
+    const transport = nodemailer.createTransport({
+        host: options.smtpHost,
+        port: options.smtpPort,
+        secure: options.smtpPort === 465,
+        requireTLS: options.smtpPort !== 465,
+        connectionTimeout: options.timeoutMs,
+        greetingTimeout: options.timeoutMs,
+        socketTimeout: options.timeoutMs,
+        dnsTimeout: options.timeoutMs,
+        tls: { minVersion: "TLSv1.2" },
+        logger: false,
+        debug: false,
+    });
+    try {
+        await withDeadline(transport.verify(), options.timeoutMs, "smtp", () => transport.close());
+        return {
+            id: "smtp",
+            status: "skip",
+            message: `Reached ${endpoint} (TLS works); the XOAUTH2 login was not tried without a token (see the token check).`,
             fix: null,
         };
     } catch (error) {
