@@ -21,6 +21,8 @@ export interface DovecotUsers {
     readonly mailGid: number;
     readonly loginUser: string;
     readonly internalUser: string;
+    /** Group of the internal sockets; undefined keeps Dovecot's default (the Debian "dovecot" group). */
+    readonly internalGroup?: string;
 }
 
 /** Path of the dovecot binary, or undefined when Dovecot is not installed (scripts/setup.sh installs it). */
@@ -33,7 +35,14 @@ export function findDovecot(): string | undefined {
 export function chooseDovecotUsers(): DovecotUsers {
     const me = userInfo();
     if (me.uid !== 0) {
-        return { mailUid: me.uid, mailGid: me.gid, loginUser: me.username, internalUser: me.username };
+        const group = execFileSync("id", ["-gn"], { encoding: "utf8" }).trim();
+        return {
+            mailUid: me.uid,
+            mailGid: me.gid,
+            loginUser: me.username,
+            internalUser: me.username,
+            internalGroup: group,
+        };
     }
     const idOf = (flag: string, user: string): number =>
         Number(execFileSync("id", [flag, user], { encoding: "utf8" }).trim());
@@ -71,7 +80,7 @@ log_path = ${dir}/dovecot.log
 instance_name = ucx-doctor-test
 default_login_user = ${users.loginUser}
 default_internal_user = ${users.internalUser}
-first_valid_uid = 1
+${users.internalGroup ? `default_internal_group = ${users.internalGroup}\n` : ""}first_valid_uid = 1
 ssl = required
 ssl_cert = <${certPath}
 ssl_key = <${keyPath}
