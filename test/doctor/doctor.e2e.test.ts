@@ -96,6 +96,8 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
             assert.equal(delivered[0].from, world.mailbox);
             // The secret went to Entra as the client_secret, never on a command line.
             assert.equal(world.entra.tokenRequests.at(-1)?.get("client_secret"), stackSecret);
+            assert.equal(world.entra.tokenRequests.at(-1)?.get("grant_type"), "client_credentials");
+            assert.equal(world.entra.tokenRequests.at(-1)?.get("scope"), "https://outlook.office365.com/.default");
             assert.ok(pulumi.calls().every((line) => !line.includes(stackSecret)));
             assertNoSecrets(run, stackSecret);
         } finally {
