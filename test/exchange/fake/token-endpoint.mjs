@@ -2,6 +2,7 @@
 // Usage: node token-endpoint.mjs; configured by TOKEN_TENANT, TOKEN_CLIENT_ID, TOKEN_CLIENT_SECRET, TOKEN_VALUE.
 // Prints the port it listens on (127.0.0.1 only) as its first stdout line.
 import http from "node:http";
+import { URLSearchParams } from "node:url";
 
 const expected = {
     tenant: process.env.TOKEN_TENANT,
@@ -32,7 +33,8 @@ const server = http.createServer((request, response) => {
         response.end(
             JSON.stringify({
                 error: "invalid_client",
-                error_description: "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent is the client secret value.",
+                error_description:
+                    "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent is the client secret value.",
             }),
         );
     });
