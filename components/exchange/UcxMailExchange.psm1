@@ -175,7 +175,8 @@ function ConvertFrom-UcxExchangeState {
     }
     throw (New-UcxFailure -ErrorId 'UcxMailExchange.BadPreviousState' -Message (
             'PULUMI_COMMAND_STDOUT does not hold the JSON line of a previous ucx-mail Exchange run, so it is unclear what to ' +
-            'restore; run `pulumi refresh` or remove the command resource from the state with `pulumi state delete`.'))
+            'restore; if that state was edited by hand, remove the command resource with `pulumi state delete <urn>` and ' +
+            'run `pulumi up` again, which starts from what it finds.'))
 }
 
 function Get-UcxExchangeServicePrincipal {
@@ -246,13 +247,13 @@ function Remove-UcxPrincipalGrant {
     [CmdletBinding(SupportsShouldProcess)]
     param([Parameter(Mandatory)] $Previous, [Parameter(Mandatory)] $Report)
     $objectId = [string]$Previous['servicePrincipalObjectId']
+    $principal = Get-UcxExchangeServicePrincipal -AppId ([string]$Previous['appId'])
     foreach ($mailbox in @($Previous['previous']['mailboxes'].Keys)) {
+        if ($null -eq $principal) { break }
         $original = $Previous['previous']['mailboxes'][$mailbox]
         if (-not $original.Contains('fullAccess') -or $original['fullAccess']) { continue }
         $smtp = Get-UcxMailboxSmtpSetting -Mailbox $mailbox -AllowMissing
         if (-not $smtp.Exists) { Write-UcxLog "mailbox $mailbox no longer exists; nothing to revoke"; continue }
-        $principal = Get-UcxExchangeServicePrincipal -AppId ([string]$Previous['appId'])
-        if ($null -eq $principal) { break }
         if (-not (Test-UcxFullAccess -Mailbox $mailbox -User $objectId)) { continue }
         if ($PSCmdlet.ShouldProcess($mailbox, "Remove FullAccess of $objectId")) {
             Invoke-UcxExchangeStep -Step "Remove-MailboxPermission $mailbox" -RetryNotFound -Action {
@@ -262,7 +263,6 @@ function Remove-UcxPrincipalGrant {
         }
     }
     $originalPrincipal = $Previous['previous']['servicePrincipal']
-    $principal = Get-UcxExchangeServicePrincipal -AppId ([string]$Previous['appId'])
     if ($null -eq $principal -or $null -eq $originalPrincipal) { return }
     if (-not $originalPrincipal['present']) {
         if ($PSCmdlet.ShouldProcess([string]$Previous['appId'], 'Remove-ServicePrincipal')) {
@@ -411,13 +411,22 @@ function Sync-UcxExchangeAccess {
         }
     }
 
-    # Mailboxes in the configuration: FullAccess without auto-mapping, SMTP AUTH per mailbox when asked for.
+    # A principal that ucx-mail created can only hold grants that ucx-mail made, even ones from a run that failed.
+    $principalWasPresent = [bool]$report.previous.servicePrincipal['present']
+    $principalExists = ($null -ne $principal) -or -not $WhatIfPreference
+
+    # Mailboxes in the configuration, first FullAccess without auto-mapping (the steps that wait for propagation)...
+    $smtpFound = @{}
     foreach ($mailbox in $Mailboxes) {
         $smtp = Get-UcxMailboxSmtpSetting -Mailbox $mailbox
-        $hasFullAccess = Test-UcxFullAccess -Mailbox $mailbox -User $ServicePrincipalObjectId
+        $smtpFound[$mailbox] = $smtp.Value
+        $hasFullAccess = $false
+        if ($principalExists) { $hasFullAccess = Test-UcxFullAccess -Mailbox $mailbox -User $ServicePrincipalObjectId }
         $report.found.mailboxes[$mailbox] = [ordered]@{ fullAccess = $hasFullAccess; smtpClientAuthenticationDisabled = $smtp.Value }
         $original = $(if ($previousMailboxes.Contains($mailbox)) { $previousMailboxes[$mailbox] } else { [ordered]@{} })
-        if (-not $original.Contains('fullAccess')) { $original['fullAccess'] = $hasFullAccess }
+        if (-not $original.Contains('fullAccess')) { $original['fullAccess'] = ($hasFullAccess -and $principalWasPresent) }
+        if ($SmtpAuth -eq 'mailbox' -and -not $original.Contains('smtpClientAuthenticationDisabled')) { $original['smtpClientAuthenticationDisabled'] = $smtp.Value }
+        $report.previous.mailboxes[$mailbox] = $original
         if (-not $hasFullAccess -and $PSCmdlet.ShouldProcess($mailbox, "Add-MailboxPermission FullAccess for $ServicePrincipalObjectId")) {
             # Right after New-ServicePrincipal the principal can be "not found" for minutes: retry within the budget.
             Invoke-UcxExchangeStep -Step "Add-MailboxPermission $mailbox" -RetryNotFound -Action {
@@ -425,19 +434,21 @@ function Sync-UcxExchangeAccess {
             }
             Add-UcxChange -Report $report -Cmdlet 'Add-MailboxPermission' -Identity $mailbox -Detail @{ user = $ServicePrincipalObjectId; accessRights = 'FullAccess' }
         }
+    }
+    # ...then SMTP AUTH, which never waits: a run that gives up above has not yet changed a value it must remember.
+    foreach ($mailbox in $Mailboxes) {
+        $original = $report.previous.mailboxes[$mailbox]
         if ($SmtpAuth -eq 'mailbox') {
-            if (-not $original.Contains('smtpClientAuthenticationDisabled')) { $original['smtpClientAuthenticationDisabled'] = $smtp.Value }
-            Set-UcxMailboxSmtpSetting -Mailbox $mailbox -Current $smtp.Value -Desired $false -Report $report -WhatIf:$WhatIfPreference
+            Set-UcxMailboxSmtpSetting -Mailbox $mailbox -Current $smtpFound[$mailbox] -Desired $false -Report $report -WhatIf:$WhatIfPreference
         } elseif ($original.Contains('smtpClientAuthenticationDisabled')) {
-            Set-UcxMailboxSmtpSetting -Mailbox $mailbox -Current $smtp.Value -Desired $original['smtpClientAuthenticationDisabled'] -Report $report -WhatIf:$WhatIfPreference
+            Set-UcxMailboxSmtpSetting -Mailbox $mailbox -Current $smtpFound[$mailbox] -Desired $original['smtpClientAuthenticationDisabled'] -Report $report -WhatIf:$WhatIfPreference
             $original.Remove('smtpClientAuthenticationDisabled')
         }
-        $report.previous.mailboxes[$mailbox] = $original
     }
 
     # Mailboxes that left the configuration: revoke what ucx-mail granted and restore their SMTP setting.
     foreach ($mailbox in @($previousMailboxes.Keys | Where-Object { $Mailboxes -notcontains $_ })) {
-        Restore-UcxMailbox -Mailbox $mailbox -Original $previousMailboxes[$mailbox] -User $ServicePrincipalObjectId -Report $report -WhatIf:$WhatIfPreference
+        Restore-UcxMailbox -Mailbox $mailbox -Original $previousMailboxes[$mailbox] -User $ServicePrincipalObjectId -PrincipalExists $principalExists -Report $report -WhatIf:$WhatIfPreference
     }
 
     # Organization-wide SMTP AUTH only when asked for; otherwise put back what an earlier run changed.
@@ -464,6 +475,7 @@ function Restore-UcxMailbox {
         [Parameter(Mandatory)] [string] $Mailbox,
         [Parameter(Mandatory)] [System.Collections.IDictionary] $Original,
         [Parameter(Mandatory)] [string] $User,
+        [Parameter(Mandatory)] [bool] $PrincipalExists,
         [Parameter(Mandatory)] $Report
     )
     $smtp = Get-UcxMailboxSmtpSetting -Mailbox $Mailbox -AllowMissing
@@ -471,7 +483,7 @@ function Restore-UcxMailbox {
     $found = [ordered]@{ smtpClientAuthenticationDisabled = $smtp.Value }
     if ($Original.Contains('fullAccess') -and -not $Original['fullAccess']) {
         $hasFullAccess = $false
-        if ($null -ne (Get-UcxExchangeServicePrincipal -AppId ([string]$Report.appId))) { $hasFullAccess = Test-UcxFullAccess -Mailbox $Mailbox -User $User }
+        if ($PrincipalExists) { $hasFullAccess = Test-UcxFullAccess -Mailbox $Mailbox -User $User }
         $found['fullAccess'] = $hasFullAccess
         if ($hasFullAccess -and $PSCmdlet.ShouldProcess($Mailbox, "Remove FullAccess of $User")) {
             Invoke-UcxExchangeStep -Step "Remove-MailboxPermission $Mailbox" -RetryNotFound -Action {
@@ -505,8 +517,9 @@ function Remove-UcxExchangeAccess {
     $objectId = [string]$PreviousState['servicePrincipalObjectId']
     $report = New-UcxReport -Operation 'remove' -AppId ([string]$PreviousState['appId']) -ObjectId $objectId -Name ([string]$PreviousState['servicePrincipalName']) -Mailboxes @() -SmtpAuth ([string]$PreviousState['smtpAuth'])
     $report.previous = [ordered]@{}
+    $principalExists = $null -ne (Get-UcxExchangeServicePrincipal -AppId ([string]$PreviousState['appId']))
     foreach ($mailbox in @($PreviousState['previous']['mailboxes'].Keys)) {
-        Restore-UcxMailbox -Mailbox $mailbox -Original $PreviousState['previous']['mailboxes'][$mailbox] -User $objectId -Report $report -WhatIf:$WhatIfPreference
+        Restore-UcxMailbox -Mailbox $mailbox -Original $PreviousState['previous']['mailboxes'][$mailbox] -User $objectId -PrincipalExists $principalExists -Report $report -WhatIf:$WhatIfPreference
     }
     if ($PreviousState['previous'].Contains('organization')) {
         $current = Invoke-UcxExchangeStep -Step 'Get-TransportConfig' -Action { (Get-TransportConfig).SmtpClientAuthenticationDisabled }

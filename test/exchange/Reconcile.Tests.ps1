@@ -200,6 +200,46 @@ Describe 'Exchange steps reconcile' {
         }
     }
 
+    Context 'after a failed run' {
+        It 'still revokes a grant that a failed update made, because ucx-mail created the principal' {
+            $tenantPath = New-Tenant
+            $first = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-RunEnvironment -Mailboxes @('fax@contoso.com'))
+            $first.ExitCode | Should -Be 0 -Because $first.Stderr
+            # As if an update that added notify@ granted FullAccess and then gave up: Pulumi keeps the old JSON.
+            $tenant = Get-FakeExchangeTenant -Path $tenantPath
+            $tenant.mailboxes['notify@contoso.com'].permissions = @(@{ User = $ObjectId; AccessRights = @('FullAccess'); Deny = $false; AutoMapping = $false })
+            Set-Content -LiteralPath $tenantPath -Value ($tenant | ConvertTo-Json -Depth 20)
+            $retry = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-RunEnvironment) -PreviousStdout $first.Stdout
+            $retry.ExitCode | Should -Be 0 -Because $retry.Stderr
+            $retry.Report.previous.mailboxes['notify@contoso.com'].fullAccess | Should -BeFalse
+            $delete = Invoke-UcxExchangeEntry -Operation remove -TenantPath $tenantPath -Environment (New-RunEnvironment) -PreviousStdout $retry.Stdout
+            $delete.ExitCode | Should -Be 0 -Because $delete.Stderr
+            (Get-FakeExchangeTenant -Path $tenantPath).mailboxes['notify@contoso.com'].permissions.Count | Should -Be 0
+        }
+    }
+
+    Context '-WhatIf' {
+        It 'Sync-UcxExchangeAccess -WhatIf reads but writes nothing, even with the principal absent' {
+            $tenantPath = New-Tenant -Options @{ PropagationCalls = 3 }
+            $env:UCX_FAKE_EXO_STATE = $tenantPath
+            try {
+                Import-Module (Join-Path $PSScriptRoot 'fake/ExchangeOnlineManagement/ExchangeOnlineManagement.psm1') -Force
+                Import-Module (Join-Path $PSScriptRoot '../../components/exchange/UcxMailExchange.psd1') -Force
+                Reset-UcxRetryBudget -MaxWaitMinutes 1 -TimeScale 0.001
+                Connect-ExchangeOnline -ManagedIdentity -Organization 'contoso.onmicrosoft.com' -ShowBanner:$false
+                $report = Sync-UcxExchangeAccess -AppId $AppId -ServicePrincipalObjectId $ObjectId -ServicePrincipalName 'UCXSuiteMail' `
+                    -Mailboxes @('fax@contoso.com', 'notify@contoso.com') -SmtpAuth mailbox -WhatIf 6>$null
+                $report.found.mailboxes.Count | Should -Be 2
+                (Get-FakeExchangeTenant -Path $tenantPath).writes.Count | Should -Be 0
+                (Get-FakeExchangeTenant -Path $tenantPath).callCount | Should -BeGreaterThan 0
+            } finally {
+                Disconnect-ExchangeOnline -Confirm:$false
+                Remove-Module ExchangeOnlineManagement, UcxMailExchange -ErrorAction SilentlyContinue
+                Remove-Item Env:UCX_FAKE_EXO_STATE
+            }
+        }
+    }
+
     Context 'smtpAuth scope' {
         It 'organization: Set-TransportConfig only, and delete puts the organization value back' {
             $tenantPath = New-Tenant
