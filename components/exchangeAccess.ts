@@ -72,6 +72,22 @@ export function exchangeCommandEnvironment(
     return environment;
 }
 
+/**
+ * Options of the command resource. No triggers: every value is in `environment`, so changes are updates. If Pulumi
+ * must still replace it, the old delete runs first, so it cannot undo what the new create just did.
+ */
+export function exchangeCommandOptions(
+    parent: pulumi.Resource,
+    adminConsent: readonly pulumi.Resource[],
+): pulumi.CustomResourceOptions {
+    return {
+        parent,
+        dependsOn: [...adminConsent],
+        deleteBeforeReplace: true,
+        additionalSecretOutputs: ["stdout", "stderr"],
+    };
+}
+
 /** Reads the PowerShell module that the manual script embeds. */
 export function readExchangeModuleSource(): string {
     return fs.readFileSync(path.join(__dirname, EXCHANGE_MODULE_FILE), "utf8");
@@ -130,14 +146,7 @@ export class ExchangeMailboxAccess extends pulumi.ComponentResource {
                 // The script prints no secret, but the provider would echo everything; errors still carry stderr.
                 logging: "none",
             },
-            {
-                parent: this,
-                dependsOn: [...args.adminConsent],
-                // No triggers: every value is in `environment`, so changes are updates. If Pulumi must still replace
-                // it, the old delete runs first, so it cannot undo what the new create just did.
-                deleteBeforeReplace: true,
-                additionalSecretOutputs: ["stdout", "stderr"],
-            },
+            exchangeCommandOptions(this, args.adminConsent),
         );
         this.setupScript = pulumi.output(undefined);
         this.report = this.command.stdout;

@@ -11,7 +11,8 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { EXCHANGE_INTERPRETER } from "../../components/exchangeAccess";
+import type * as pulumi from "@pulumi/pulumi";
+import { EXCHANGE_INTERPRETER, exchangeCommandOptions } from "../../components/exchangeAccess";
 import { ofType, runProgram, type DeclaredResource, type ProgramRun } from "../support/program";
 
 const COMMAND = "command:local:Command";
@@ -130,6 +131,36 @@ describe("ExchangeMailboxAccess under mocks, clientSecret mode", () => {
         ]) {
             assert.ok(!commandText.includes(value), `${value} is in the command text`);
         }
+    });
+});
+
+describe("the command resource's options and diffs", () => {
+    it("waits for admin consent, deletes before any replacement and keeps its output secret", () => {
+        const parent = { name: "component" } as unknown as pulumi.Resource;
+        const consent = [{ name: "imap" }, { name: "smtp" }] as unknown as pulumi.Resource[];
+        const options = exchangeCommandOptions(parent, consent);
+        assert.equal(options.parent, parent);
+        assert.deepEqual(options.dependsOn, consent);
+        assert.equal(options.deleteBeforeReplace, true);
+        assert.deepEqual(options.additionalSecretOutputs, ["stdout", "stderr"]);
+        assert.equal(options.replaceOnChanges, undefined);
+    });
+
+    it("a new credential or mailbox list changes only the environment, which Pulumi applies as an update", async () => {
+        const before = onlyCommand(
+            await runProgram(clientSecretConfig(["fax@contoso.com"]), { secretKeys: ["exchangeClientSecret"] }),
+        );
+        const after = onlyCommand(
+            await runProgram(
+                { ...clientSecretConfig(["fax@contoso.com", "notify@contoso.com"]), exchangeClientSecret: "rotated" },
+                { secretKeys: ["exchangeClientSecret"] },
+            ),
+        );
+        const { environment: environmentBefore, ...restBefore } = before.inputs;
+        const { environment: environmentAfter, ...restAfter } = after.inputs;
+        assert.deepEqual(restAfter, restBefore);
+        assert.notDeepEqual(revealed(environmentAfter), revealed(environmentBefore));
+        assert.equal(after.inputs.triggers, undefined);
     });
 });
 
