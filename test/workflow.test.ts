@@ -95,6 +95,12 @@ describe("the CI workflow", () => {
         }
     });
 
+    it("installs ExchangeOnlineManagement before pulumi up when the stack runs the Exchange steps", () => {
+        const install = steps.indexOf(stepRunning("Install-Module ExchangeOnlineManagement"));
+        assert.ok(install < steps.indexOf(stepRunning("pulumi up")));
+        assert.match(steps[install].run!, /pulumi config get exchangeAuth[\s\S]*!= "manual"/);
+    });
+
     it("reports a rotation in the job summary without ever echoing the secret", () => {
         const report = stepRunning("GITHUB_STEP_SUMMARY");
         assert.match(report.run!, /client secret rotated, expires at \$expires/);
