@@ -1,0 +1,34 @@
+// single-tenant-application: the mail app must accept sign-ins from the customer's own tenant only.
+import * as azuread from "@pulumi/azuread";
+import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+
+export const SINGLE_TENANT_APPLICATION = "single-tenant-application";
+
+/** The only sign-in audience allowed; also the azuread provider's default when the input is left out. */
+export const SINGLE_TENANT_AUDIENCE = "AzureADMyOrg";
+
+/** Why a signInAudience is wrong, with the fix, or undefined when it is single tenant. */
+export function signInAudienceProblem(signInAudience: string | undefined): string | undefined {
+    if (signInAudience === undefined || signInAudience === SINGLE_TENANT_AUDIENCE) {
+        return undefined;
+    }
+    return (
+        `Its signInAudience is "${signInAudience}", so accounts outside this tenant could sign in to it and ` +
+        `other tenants could consent to it. Set signInAudience to "${SINGLE_TENANT_AUDIENCE}" (Azure portal: ` +
+        `App registrations → Authentication → Supported account types → "Accounts in this organizational ` +
+        `directory only").`
+    );
+}
+
+export const singleTenantApplication: ResourceValidationPolicy = {
+    name: SINGLE_TENANT_APPLICATION,
+    description: `App registrations are single tenant: signInAudience "${SINGLE_TENANT_AUDIENCE}".`,
+    enforcementLevel: "mandatory",
+    severity: "high",
+    validateResource: validateResourceOfType(azuread.Application, (application, _args, reportViolation) => {
+        const problem = signInAudienceProblem(application.signInAudience);
+        if (problem !== undefined) {
+            reportViolation(problem);
+        }
+    }),
+};
