@@ -13,4 +13,4 @@ if ! dotnet tool run pwsh -NoProfile -Command 'exit 0' >/dev/null 2>&1 || [ ! -f
   exit 0
 fi
 
-dotnet tool run pwsh -NoProfile -NonInteractive -File scripts/run-pester.ps1 -PesterManifest "$pester_manifest"
+dotnet tool run pwsh -NoProfile -NonInteractive -File scripts/run-pester.ps1 -PesterManifest "$(pwd)/$pester_manifest"

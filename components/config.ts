@@ -1,0 +1,494 @@
+// Turns the raw `ucx-mail:*` stack configuration into a typed, validated object. Pure: no Pulumi imports, so every
+// rule is tested directly and the program can refuse bad config before it declares a single resource.
+
+export const CONFIG_NAMESPACE = "ucx-mail";
+
+export const EXCHANGE_ROLE_NAMES = ["IMAP.AccessAsApp", "SMTP.SendAsApp", "POP.AccessAsApp"] as const;
+export type ExchangeRoleName = (typeof EXCHANGE_ROLE_NAMES)[number];
+
+export const SMTP_AUTH_SCOPES = ["mailbox", "organization", "unchanged"] as const;
+export type SmtpAuthScope = (typeof SMTP_AUTH_SCOPES)[number];
+
+export const EXCHANGE_AUTH_MODES = ["manual", "certificate", "clientSecret", "accessToken", "managedIdentity"] as const;
+export type ExchangeAuthMode = (typeof EXCHANGE_AUTH_MODES)[number];
+
+/** Keys whose values are secrets: their values never appear in an error message. */
+export const SECRET_CONFIG_KEYS = ["exchangeClientSecret", "exchangeCertificatePassword"] as const;
+
+/** Every key the project accepts, so that a typo is reported instead of silently ignored. */
+export const CONFIG_KEYS = [
+    "mailboxes",
+    "displayName",
+    "permissions",
+    "smtpAuth",
+    "secretRotationDays",
+    "secretRotationKey",
+    "owners",
+    "exchangeServicePrincipalName",
+    "exchangeAuth",
+    "exchangeOrganization",
+    "exchangeAppId",
+    "exchangeCertificatePath",
+    "exchangeCertificatePassword",
+    "exchangeClientSecret",
+    "exchangeAdminUpn",
+    "exchangeMaxWaitMinutes",
+    "existingApplicationObjectId",
+] as const;
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+export const CONFIG_DEFAULTS = {
+    displayName: "ImagicleEmailProvider",
+    permissions: ["IMAP.AccessAsApp", "SMTP.SendAsApp"] as readonly ExchangeRoleName[],
+    smtpAuth: "mailbox" as SmtpAuthScope,
+    secretRotationDays: 180,
+    secretRotationKey: "",
+    owners: [] as readonly string[],
+    exchangeServicePrincipalName: "UCXSuiteMail",
+    exchangeAuth: "manual" as ExchangeAuthMode,
+    exchangeMaxWaitMinutes: 10,
+} as const;
+
+export const SECRET_ROTATION_DAYS_RANGE = { min: 7, max: 365 } as const;
+export const EXCHANGE_MAX_WAIT_MINUTES_RANGE = { min: 1, max: 120 } as const;
+
+/** How the Exchange steps connect. Holds no secret: secrets are read by index.ts with config.getSecret. */
+export interface ExchangeConnectionSettings {
+    readonly mode: ExchangeAuthMode;
+    /** The tenant's initial domain (`contoso.onmicrosoft.com`); set unless the mode is manual. */
+    readonly organization?: string;
+    /** The automation app that holds Exchange.ManageAsApp (certificate and clientSecret modes). */
+    readonly appId?: string;
+    /** PFX file for certificate mode. */
+    readonly certificatePath?: string;
+    /** Admin UPN that goes with a delegated token in accessToken mode. */
+    readonly adminUpn?: string;
+    /** How long Exchange steps wait for propagation and throttling before they give up. */
+    readonly maxWaitMinutes: number;
+}
+
+export interface UcxMailConfig {
+    /** Dedicated mailboxes, lower-cased, unique, each a plain address. */
+    readonly mailboxes: readonly string[];
+    readonly displayName: string;
+    readonly permissions: readonly ExchangeRoleName[];
+    readonly smtpAuth: SmtpAuthScope;
+    readonly secretRotationDays: number;
+    readonly secretRotationKey: string;
+    readonly owners: readonly string[];
+    readonly exchangeServicePrincipalName: string;
+    readonly exchange: ExchangeConnectionSettings;
+    readonly existingApplicationObjectId?: string;
+}
+
+/** One problem with one key: what is wrong and how to fix it. */
+export interface ConfigProblem {
+    readonly key: string;
+    readonly problem: string;
+    readonly fix: string;
+}
+
+export class UcxMailConfigError extends Error {
+    constructor(readonly problems: readonly ConfigProblem[]) {
+        super(formatConfigProblems(problems));
+        this.name = "UcxMailConfigError";
+    }
+}
+
+export function formatConfigProblems(problems: readonly ConfigProblem[]): string {
+    const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
+    const lines = problems.map((p) => `  - ${CONFIG_NAMESPACE}:${p.key}: ${p.problem} Fix: ${p.fix}`);
+    return [
+        `The ${CONFIG_NAMESPACE} stack configuration has ${count}; nothing was declared or changed.`,
+        ...lines,
+    ].join("\n");
+}
+
+export interface ParseOptions {
+    /** Whether a secret key's value is stored encrypted; plain-text secrets are refused. */
+    readonly isStoredAsSecret?: (key: (typeof SECRET_CONFIG_KEYS)[number]) => boolean;
+}
+
+/** Raw config as Pulumi stores it: strings, with lists and numbers as JSON text. Keys carry no namespace. */
+export type RawConfig = Readonly<Record<string, string | undefined>>;
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Plain addresses only: these values later reach PowerShell, so quotes, `$`, `;`, backticks and spaces never pass.
+const PLAIN_ADDRESS =
+    /^[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9_+-])?@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const INITIAL_DOMAIN =
+    /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.(?:onmicrosoft\.com|onmicrosoft\.us|partner\.onmschina\.cn)$/i;
+// Characters that would let a value escape its place in a PowerShell line or a log.
+const UNSAFE_CHARACTERS = /["'`$;\\\p{Cc}]/u;
+const EXAMPLE_MAILBOX = "fax@contoso.com";
+
+export function isGuid(value: string): boolean {
+    return GUID.test(value);
+}
+
+export function isPlainAddress(value: string): boolean {
+    return PLAIN_ADDRESS.test(value) && !value.includes("..");
+}
+
+/** Describes a value for an error message without ever echoing a long or multi-line one. */
+function quote(value: unknown): string {
+    const text = typeof value === "string" ? value : JSON.stringify(value);
+    const printable = text.replace(/\p{Cc}/gu, "?");
+    return JSON.stringify(printable.length > 80 ? `${printable.slice(0, 77)}...` : printable);
+}
+
+function setCommand(key: string, example: string, secret = false): string {
+    return `pulumi config set ${secret ? "--secret " : ""}${key} ${example}`;
+}
+
+/** Suggests the accepted key closest to a misspelt one. */
+function closestKey(key: string): string | undefined {
+    const distance = (a: string, b: string): number => {
+        const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+        for (let i = 1; i <= a.length; i++) {
+            let previous = row[0];
+            row[0] = i;
+            for (let j = 1; j <= b.length; j++) {
+                const current = row[j];
+                row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+                previous = current;
+            }
+        }
+        return row[b.length];
+    };
+    const ranked = CONFIG_KEYS.map((k) => ({ k, d: distance(key.toLowerCase(), k.toLowerCase()) })).sort(
+        (x, y) => x.d - y.d,
+    );
+    return ranked[0].d <= Math.max(2, Math.floor(key.length / 3)) ? ranked[0].k : undefined;
+}
+
+/** Collects problems while each key is read, so that one error can list all of them. */
+class ConfigReader {
+    readonly problems: ConfigProblem[] = [];
+
+    constructor(private readonly raw: RawConfig) {}
+
+    report(key: string, problem: string, fix: string): void {
+        this.problems.push({ key, problem, fix });
+    }
+
+    /** The trimmed value, or undefined when unset or empty. */
+    text(key: ConfigKey): string | undefined {
+        const value = this.raw[key];
+        if (value === undefined) return undefined;
+        const trimmed = value.trim();
+        return trimmed === "" ? undefined : trimmed;
+    }
+
+    safeText(key: ConfigKey, fallback: string, example: string, maxLength: number): string {
+        const value = this.text(key);
+        if (value === undefined) return fallback;
+        if (UNSAFE_CHARACTERS.test(value)) {
+            this.report(
+                key,
+                `${quote(value)} contains a quote, backtick, $, ;, backslash or control character.`,
+                `use letters, digits, spaces, dots and dashes: ${setCommand(key, example)}`,
+            );
+        } else if (value.length > maxLength) {
+            this.report(key, `is ${value.length} characters long; at most ${maxLength} are allowed.`, "shorten it.");
+        }
+        return value;
+    }
+
+    list(key: ConfigKey, example: string): string[] | undefined {
+        const value = this.raw[key];
+        if (value === undefined || value.trim() === "") return undefined;
+        const fix = `set it as a list: pulumi config set --path '${key}[0]' ${example}`;
+        let parsed: unknown;
+        try {
+            parsed = JSON.parse(value);
+        } catch {
+            this.report(key, `${quote(value)} is a single text value, not a list.`, fix);
+            return [];
+        }
+        if (!Array.isArray(parsed) || parsed.some((item) => typeof item !== "string")) {
+            this.report(key, `${quote(parsed)} is not a list of text values.`, fix);
+            return [];
+        }
+        return parsed as string[];
+    }
+
+    integer(key: ConfigKey, fallback: number, range: { min: number; max: number }, unit: string): number {
+        const value = this.text(key);
+        if (value === undefined) return fallback;
+        const parsed = Number(value);
+        if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < range.min || parsed > range.max) {
+            this.report(
+                key,
+                `${quote(value)} is not a whole number of ${unit} from ${range.min} to ${range.max}.`,
+                setCommand(key, String(fallback)),
+            );
+            return fallback;
+        }
+        return parsed;
+    }
+
+    choice<T extends string>(key: ConfigKey, choices: readonly T[], fallback: T): T {
+        const value = this.text(key);
+        if (value === undefined) return fallback;
+        const match = choices.find((c) => c.toLowerCase() === value.toLowerCase());
+        if (match === undefined) {
+            this.report(
+                key,
+                `${quote(value)} is not one of ${choices.join(", ")}.`,
+                setCommand(key, fallback) + ` (or another of: ${choices.join(", ")})`,
+            );
+            return fallback;
+        }
+        return match;
+    }
+
+    guid(key: ConfigKey, what: string): string | undefined {
+        const value = this.text(key);
+        if (value === undefined) return undefined;
+        if (!isGuid(value)) {
+            this.report(
+                key,
+                `${quote(value)} is not a GUID (${what}).`,
+                `copy the ${what} from the Entra admin center: ${setCommand(key, "00000000-0000-0000-0000-000000000000")}`,
+            );
+            return undefined;
+        }
+        return value.toLowerCase();
+    }
+
+    /** A secret's presence, checked without ever reading its value into a message. */
+    hasSecret(key: (typeof SECRET_CONFIG_KEYS)[number]): boolean {
+        const value = this.raw[key];
+        return value !== undefined && value.trim() !== "";
+    }
+}
+
+function readMailboxes(reader: ConfigReader): string[] {
+    const listed = reader.list("mailboxes", EXAMPLE_MAILBOX);
+    if (listed === undefined || listed.length === 0) {
+        if (listed !== undefined && reader.problems.some((p) => p.key === "mailboxes")) return [];
+        reader.report(
+            "mailboxes",
+            "is required: name at least one dedicated mailbox for the suite.",
+            `pulumi config set --path 'mailboxes[0]' ${EXAMPLE_MAILBOX}`,
+        );
+        return [];
+    }
+    const seen = new Set<string>();
+    const mailboxes: string[] = [];
+    listed.forEach((address, index) => {
+        if (!isPlainAddress(address)) {
+            reader.report(
+                "mailboxes",
+                `item ${index} ${quote(address)} is not a plain e-mail address (no quotes, backticks, $, ;, spaces or display names).`,
+                `pulumi config set --path 'mailboxes[${index}]' ${EXAMPLE_MAILBOX}`,
+            );
+            return;
+        }
+        const normalized = address.toLowerCase();
+        if (seen.has(normalized)) {
+            reader.report("mailboxes", `${quote(address)} is listed twice.`, "remove the duplicate entry.");
+            return;
+        }
+        seen.add(normalized);
+        mailboxes.push(normalized);
+    });
+    return mailboxes;
+}
+
+function readPermissions(reader: ConfigReader): ExchangeRoleName[] {
+    const listed = reader.list("permissions", "IMAP.AccessAsApp");
+    if (listed === undefined) return [...CONFIG_DEFAULTS.permissions];
+    const allowed = EXCHANGE_ROLE_NAMES.join(", ");
+    if (listed.length === 0) {
+        if (!reader.problems.some((p) => p.key === "permissions")) {
+            reader.report(
+                "permissions",
+                "is an empty list: the suite could neither send nor read mail.",
+                `remove the key to get the default (IMAP.AccessAsApp, SMTP.SendAsApp): pulumi config rm permissions`,
+            );
+        }
+        return [];
+    }
+    const roles: ExchangeRoleName[] = [];
+    for (const name of listed) {
+        const role = EXCHANGE_ROLE_NAMES.find((r) => r.toLowerCase() === name.toLowerCase());
+        if (role === undefined) {
+            const legacy = name.toLowerCase() === "full_access_as_app";
+            reader.report(
+                "permissions",
+                legacy
+                    ? `"full_access_as_app" is the legacy EWS permission and grants access to every mailbox.`
+                    : `${quote(name)} is not an accepted Exchange Online application role.`,
+                `list only ${allowed}: pulumi config rm permissions (for the default) or pulumi config set --path 'permissions[0]' IMAP.AccessAsApp`,
+            );
+        } else if (roles.includes(role)) {
+            reader.report("permissions", `${role} is listed twice.`, "remove the duplicate entry.");
+        } else {
+            roles.push(role);
+        }
+    }
+    return roles;
+}
+
+function readOwners(reader: ConfigReader): string[] {
+    const listed = reader.list("owners", "00000000-0000-0000-0000-000000000000") ?? [];
+    const owners: string[] = [];
+    listed.forEach((owner, index) => {
+        if (!isGuid(owner)) {
+            reader.report(
+                "owners",
+                `item ${index} ${quote(owner)} is not an object id (GUID).`,
+                `use the user's Object ID from Entra ID > Users: pulumi config set --path 'owners[${index}]' 00000000-0000-0000-0000-000000000000`,
+            );
+        } else if (!owners.includes(owner.toLowerCase())) {
+            owners.push(owner.toLowerCase());
+        }
+    });
+    return owners;
+}
+
+function readExchangeConnection(reader: ConfigReader): ExchangeConnectionSettings {
+    const mode = reader.choice("exchangeAuth", EXCHANGE_AUTH_MODES, CONFIG_DEFAULTS.exchangeAuth);
+    const maxWaitMinutes = reader.integer(
+        "exchangeMaxWaitMinutes",
+        CONFIG_DEFAULTS.exchangeMaxWaitMinutes,
+        EXCHANGE_MAX_WAIT_MINUTES_RANGE,
+        "minutes",
+    );
+    const organization = reader.text("exchangeOrganization");
+    const appId = reader.guid("exchangeAppId", "Application (client) ID of the Exchange automation app");
+    const certificatePath = reader.text("exchangeCertificatePath");
+    const adminUpn = reader.text("exchangeAdminUpn");
+    const requirement = `required when exchangeAuth is ${mode}.`;
+
+    if (organization !== undefined && !INITIAL_DOMAIN.test(organization)) {
+        reader.report(
+            "exchangeOrganization",
+            `${quote(organization)} is not the tenant's initial domain.`,
+            `use the *.onmicrosoft.com domain from Entra ID > Overview: ${setCommand("exchangeOrganization", "contoso.onmicrosoft.com")}`,
+        );
+    }
+    if (mode !== "manual" && organization === undefined) {
+        reader.report(
+            "exchangeOrganization",
+            `is ${requirement}`,
+            `${setCommand("exchangeOrganization", "contoso.onmicrosoft.com")} (or pulumi config set exchangeAuth manual)`,
+        );
+    }
+    if ((mode === "certificate" || mode === "clientSecret") && reader.text("exchangeAppId") === undefined) {
+        reader.report(
+            "exchangeAppId",
+            `is ${requirement}`,
+            setCommand("exchangeAppId", "<Application (client) ID of the app that holds Exchange.ManageAsApp>"),
+        );
+    }
+    if (mode === "certificate" && certificatePath === undefined) {
+        reader.report(
+            "exchangeCertificatePath",
+            `is ${requirement}`,
+            setCommand("exchangeCertificatePath", "./exo.pfx"),
+        );
+    }
+    if (certificatePath !== undefined && UNSAFE_CHARACTERS.test(certificatePath.replace(/\\/g, "/"))) {
+        reader.report(
+            "exchangeCertificatePath",
+            `${quote(certificatePath)} contains a quote, backtick, $, ; or control character.`,
+            "move the PFX file to a plain path and set that path.",
+        );
+    }
+    if (mode === "clientSecret" && !reader.hasSecret("exchangeClientSecret")) {
+        reader.report(
+            "exchangeClientSecret",
+            `is ${requirement}`,
+            setCommand("exchangeClientSecret", "<secret of the Exchange automation app>", true),
+        );
+    }
+    if (adminUpn !== undefined && !isPlainAddress(adminUpn)) {
+        reader.report(
+            "exchangeAdminUpn",
+            `${quote(adminUpn)} is not a user principal name.`,
+            setCommand("exchangeAdminUpn", "admin@contoso.onmicrosoft.com"),
+        );
+    }
+    return {
+        mode,
+        maxWaitMinutes,
+        ...(organization !== undefined ? { organization: organization.toLowerCase() } : {}),
+        ...(appId !== undefined ? { appId } : {}),
+        ...(certificatePath !== undefined ? { certificatePath } : {}),
+        ...(adminUpn !== undefined ? { adminUpn: adminUpn.toLowerCase() } : {}),
+    };
+}
+
+/**
+ * Validates the whole configuration at once. Throws one UcxMailConfigError that names every bad key, what is
+ * wrong and the fix; secret values are never part of it.
+ */
+export function parseUcxMailConfig(raw: RawConfig, options: ParseOptions = {}): UcxMailConfig {
+    const reader = new ConfigReader(raw);
+    const isStoredAsSecret = options.isStoredAsSecret ?? (() => true);
+
+    for (const key of SECRET_CONFIG_KEYS) {
+        if (reader.hasSecret(key) && !isStoredAsSecret(key)) {
+            reader.report(
+                key,
+                "is stored in plain text in the stack file, where anyone who reads the repository can see it.",
+                `store it encrypted: pulumi config set --secret ${key} <value> (and rotate it if the file was shared).`,
+            );
+        }
+    }
+
+    for (const key of Object.keys(raw)) {
+        if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
+            const suggestion = closestKey(key);
+            reader.report(
+                key,
+                "is not a ucx-mail setting, so it would be ignored.",
+                suggestion !== undefined
+                    ? `did you mean ${suggestion}? pulumi config rm ${key}, then set ${suggestion}.`
+                    : `pulumi config rm ${key} (accepted keys: ${CONFIG_KEYS.join(", ")}).`,
+            );
+        }
+    }
+
+    const mailboxes = readMailboxes(reader);
+    const displayName = reader.safeText("displayName", CONFIG_DEFAULTS.displayName, "ImagicleEmailProvider", 120);
+    const permissions = readPermissions(reader);
+    const smtpAuth = reader.choice("smtpAuth", SMTP_AUTH_SCOPES, CONFIG_DEFAULTS.smtpAuth);
+    const secretRotationDays = reader.integer(
+        "secretRotationDays",
+        CONFIG_DEFAULTS.secretRotationDays,
+        SECRET_ROTATION_DAYS_RANGE,
+        "days",
+    );
+    const secretRotationKey = reader.safeText("secretRotationKey", CONFIG_DEFAULTS.secretRotationKey, "2026-11-26", 64);
+    const owners = readOwners(reader);
+    const exchangeServicePrincipalName = reader.safeText(
+        "exchangeServicePrincipalName",
+        CONFIG_DEFAULTS.exchangeServicePrincipalName,
+        "UCXSuiteMail",
+        256,
+    );
+    const exchange = readExchangeConnection(reader);
+    const existingApplicationObjectId = reader.guid(
+        "existingApplicationObjectId",
+        "Object ID of the existing app registration (App registrations > Overview, not the Enterprise application's)",
+    );
+
+    if (reader.problems.length > 0) throw new UcxMailConfigError(reader.problems);
+
+    return {
+        mailboxes,
+        displayName,
+        permissions,
+        smtpAuth,
+        secretRotationDays,
+        secretRotationKey,
+        owners,
+        exchangeServicePrincipalName,
+        exchange,
+        ...(existingApplicationObjectId !== undefined ? { existingApplicationObjectId } : {}),
+    };
+}

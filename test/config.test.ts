@@ -1,0 +1,348 @@
+// The pure config parser: defaults, every rule, one error listing every bad key, and no secret ever echoed.
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import {
+    CONFIG_KEYS,
+    parseUcxMailConfig,
+    UcxMailConfigError,
+    type RawConfig,
+    type UcxMailConfig,
+} from "../components/config";
+
+const MAILBOXES = JSON.stringify(["fax@contoso.com"]);
+
+function parse(raw: Record<string, unknown>, isStoredAsSecret?: (key: string) => boolean): UcxMailConfig {
+    const text: Record<string, string> = {};
+    for (const [key, value] of Object.entries(raw))
+        text[key] = typeof value === "string" ? value : JSON.stringify(value);
+    return parseUcxMailConfig(text as RawConfig, isStoredAsSecret ? { isStoredAsSecret } : {});
+}
+
+function problemsOf(raw: Record<string, unknown>, isStoredAsSecret?: (key: string) => boolean): UcxMailConfigError {
+    try {
+        parse(raw, isStoredAsSecret);
+    } catch (error) {
+        assert.ok(error instanceof UcxMailConfigError, `expected a UcxMailConfigError, got ${String(error)}`);
+        return error;
+    }
+    assert.fail(`config ${JSON.stringify(raw)} was accepted`);
+}
+
+describe("parseUcxMailConfig defaults", () => {
+    it("fills every default from the contract when only mailboxes is set", () => {
+        assert.deepEqual(parse({ mailboxes: MAILBOXES }), {
+            mailboxes: ["fax@contoso.com"],
+            displayName: "ImagicleEmailProvider",
+            permissions: ["IMAP.AccessAsApp", "SMTP.SendAsApp"],
+            smtpAuth: "mailbox",
+            secretRotationDays: 180,
+            secretRotationKey: "",
+            owners: [],
+            exchangeServicePrincipalName: "UCXSuiteMail",
+            exchange: { mode: "manual", maxWaitMinutes: 10 },
+        });
+    });
+
+    it("treats the empty strings that Pulumi.yaml gives as defaults as unset", () => {
+        const parsed = parse({
+            mailboxes: MAILBOXES,
+            secretRotationKey: "",
+            exchangeOrganization: "",
+            exchangeAppId: "",
+            exchangeClientSecret: "",
+            existingApplicationObjectId: "",
+            owners: "[]",
+        });
+        assert.equal(parsed.existingApplicationObjectId, undefined);
+        assert.equal(parsed.exchange.organization, undefined);
+    });
+
+    it("normalizes case, deduplicates owners and accepts numbers as JSON text", () => {
+        const owner = "A1B2C3D4-0000-4000-8000-00000000000A";
+        const parsed = parse({
+            mailboxes: JSON.stringify(["Fax@Contoso.com", "scan.to-mail+ucx@sub.contoso.co.uk"]),
+            permissions: JSON.stringify(["imap.accessasapp", "SMTP.SendAsApp", "POP.AccessAsApp"]),
+            owners: JSON.stringify([owner, owner.toLowerCase()]),
+            smtpAuth: "Organization",
+            secretRotationDays: "90",
+        });
+        assert.deepEqual(parsed.mailboxes, ["fax@contoso.com", "scan.to-mail+ucx@sub.contoso.co.uk"]);
+        assert.deepEqual(parsed.permissions, ["IMAP.AccessAsApp", "SMTP.SendAsApp", "POP.AccessAsApp"]);
+        assert.deepEqual(parsed.owners, [owner.toLowerCase()]);
+        assert.equal(parsed.smtpAuth, "organization");
+        assert.equal(parsed.secretRotationDays, 90);
+    });
+
+    it("reads every exchangeAuth mode with its own keys", () => {
+        const base = { mailboxes: MAILBOXES, exchangeOrganization: "Contoso.onmicrosoft.com" };
+        const appId = "11111111-2222-4333-8444-555555555555";
+        assert.deepEqual(
+            parse({ ...base, exchangeAuth: "certificate", exchangeAppId: appId, exchangeCertificatePath: "exo.pfx" })
+                .exchange,
+            {
+                mode: "certificate",
+                maxWaitMinutes: 10,
+                organization: "contoso.onmicrosoft.com",
+                appId,
+                certificatePath: "exo.pfx",
+            },
+        );
+        assert.equal(
+            parse({ ...base, exchangeAuth: "clientSecret", exchangeAppId: appId, exchangeClientSecret: "s3cret" })
+                .exchange.mode,
+            "clientSecret",
+        );
+        assert.deepEqual(
+            parse({ ...base, exchangeAuth: "accessToken", exchangeAdminUpn: "Admin@contoso.com" }).exchange,
+            {
+                mode: "accessToken",
+                maxWaitMinutes: 10,
+                organization: "contoso.onmicrosoft.com",
+                adminUpn: "admin@contoso.com",
+            },
+        );
+        assert.equal(
+            parse({ ...base, exchangeAuth: "managedIdentity", exchangeMaxWaitMinutes: 30 }).exchange.maxWaitMinutes,
+            30,
+        );
+    });
+});
+
+// Each bad config, the key its error must name, and a word of the fix it must give.
+const BAD_CONFIGS: ReadonlyArray<[string, Record<string, unknown>, string, RegExp]> = [
+    ["no mailboxes", {}, "mailboxes", /mailboxes\[0\]/],
+    ["empty mailbox list", { mailboxes: "[]" }, "mailboxes", /mailboxes\[0\]/],
+    ["mailboxes as one string", { mailboxes: "fax@contoso.com" }, "mailboxes", /--path/],
+    ["mailbox with a quote", { mailboxes: JSON.stringify(["fax'@contoso.com"]) }, "mailboxes", /mailboxes\[0\]/],
+    ["mailbox with $()", { mailboxes: JSON.stringify(["$(whoami)@contoso.com"]) }, "mailboxes", /plain e-mail/],
+    ["mailbox with a display name", { mailboxes: JSON.stringify(["Fax <fax@contoso.com>"]) }, "mailboxes", /plain/],
+    ["duplicate mailbox", { mailboxes: JSON.stringify(["a@contoso.com", "A@contoso.com"]) }, "mailboxes", /twice/],
+    ["unknown permission", { mailboxes: MAILBOXES, permissions: '["Mail.Send"]' }, "permissions", /POP.AccessAsApp/],
+    [
+        "legacy EWS permission",
+        { mailboxes: MAILBOXES, permissions: '["full_access_as_app"]' },
+        "permissions",
+        /legacy EWS/,
+    ],
+    ["empty permission list", { mailboxes: MAILBOXES, permissions: "[]" }, "permissions", /config rm permissions/],
+    ["owner that is not a GUID", { mailboxes: MAILBOXES, owners: '["alice@contoso.com"]' }, "owners", /Object ID/],
+    ["smtpAuth typo", { mailboxes: MAILBOXES, smtpAuth: "tenant" }, "smtpAuth", /organization/],
+    ["rotation days too small", { mailboxes: MAILBOXES, secretRotationDays: "3" }, "secretRotationDays", /7 to 365/],
+    ["rotation days too large", { mailboxes: MAILBOXES, secretRotationDays: "400" }, "secretRotationDays", /365/],
+    ["rotation days not whole", { mailboxes: MAILBOXES, secretRotationDays: "30.5" }, "secretRotationDays", /whole/],
+    ["exchangeAuth typo", { mailboxes: MAILBOXES, exchangeAuth: "cert" }, "exchangeAuth", /certificate/],
+    [
+        "certificate without organization",
+        {
+            mailboxes: MAILBOXES,
+            exchangeAuth: "certificate",
+            exchangeAppId: "11111111-2222-4333-8444-555555555555",
+            exchangeCertificatePath: "a.pfx",
+        },
+        "exchangeOrganization",
+        /onmicrosoft/,
+    ],
+    [
+        "certificate without app id",
+        {
+            mailboxes: MAILBOXES,
+            exchangeAuth: "certificate",
+            exchangeOrganization: "contoso.onmicrosoft.com",
+            exchangeCertificatePath: "a.pfx",
+        },
+        "exchangeAppId",
+        /Exchange.ManageAsApp/,
+    ],
+    [
+        "certificate without a file",
+        {
+            mailboxes: MAILBOXES,
+            exchangeAuth: "certificate",
+            exchangeOrganization: "contoso.onmicrosoft.com",
+            exchangeAppId: "11111111-2222-4333-8444-555555555555",
+        },
+        "exchangeCertificatePath",
+        /pfx/,
+    ],
+    [
+        "clientSecret without the secret",
+        {
+            mailboxes: MAILBOXES,
+            exchangeAuth: "clientSecret",
+            exchangeOrganization: "contoso.onmicrosoft.com",
+            exchangeAppId: "11111111-2222-4333-8444-555555555555",
+        },
+        "exchangeClientSecret",
+        /--secret/,
+    ],
+    [
+        "organization not an initial domain",
+        { mailboxes: MAILBOXES, exchangeOrganization: "contoso.com" },
+        "exchangeOrganization",
+        /onmicrosoft/,
+    ],
+    ["exchange app id not a GUID", { mailboxes: MAILBOXES, exchangeAppId: "ucx" }, "exchangeAppId", /GUID/],
+    [
+        "adopted app id not a GUID",
+        { mailboxes: MAILBOXES, existingApplicationObjectId: "app" },
+        "existingApplicationObjectId",
+        /Object ID/,
+    ],
+    [
+        "max wait out of range",
+        { mailboxes: MAILBOXES, exchangeMaxWaitMinutes: "0" },
+        "exchangeMaxWaitMinutes",
+        /1 to 120/,
+    ],
+    ["display name with a backtick", { mailboxes: MAILBOXES, displayName: "Fax`n" }, "displayName", /letters/],
+    [
+        "service principal name with $",
+        { mailboxes: MAILBOXES, exchangeServicePrincipalName: "UCX$env" },
+        "exchangeServicePrincipalName",
+        /letters/,
+    ],
+    ["misspelt key", { mailboxes: MAILBOXES, mailbox: '["a@contoso.com"]' }, "mailbox", /did you mean mailboxes/],
+    ["admin UPN not an address", { mailboxes: MAILBOXES, exchangeAdminUpn: "admin" }, "exchangeAdminUpn", /admin@/],
+];
+
+describe("parseUcxMailConfig refuses bad config", () => {
+    for (const [title, raw, key, fix] of BAD_CONFIGS) {
+        it(`${title}: names ${key} and the fix`, () => {
+            const error = problemsOf(raw);
+            const problem = error.problems.find((p) => p.key === key);
+            assert.ok(problem, `no problem for ${key} in:\n${error.message}`);
+            assert.match(`${problem.problem} ${problem.fix}`, fix);
+            assert.match(error.message, new RegExp(`ucx-mail:${key}: `));
+            assert.match(error.message, /nothing was declared or changed/);
+        });
+    }
+
+    it("lists every bad key in one error", () => {
+        const error = problemsOf({ mailboxes: "[]", smtpAuth: "x", secretRotationDays: "0", owners: '["x"]' });
+        assert.deepEqual(error.problems.map((p) => p.key).sort(), [
+            "mailboxes",
+            "owners",
+            "secretRotationDays",
+            "smtpAuth",
+        ]);
+        assert.match(error.message, /4 problems/);
+    });
+
+    it("refuses a secret stored in plain text without echoing it", () => {
+        const secret = "PlainTextSecretValue123";
+        const error = problemsOf(
+            {
+                mailboxes: MAILBOXES,
+                exchangeAuth: "clientSecret",
+                exchangeOrganization: "contoso.onmicrosoft.com",
+                exchangeAppId: "11111111-2222-4333-8444-555555555555",
+                exchangeClientSecret: secret,
+            },
+            () => false,
+        );
+        assert.equal(error.problems[0].key, "exchangeClientSecret");
+        assert.match(error.problems[0].fix, /--secret/);
+        assert.ok(!error.message.includes(secret));
+    });
+});
+
+describe("parseUcxMailConfig properties", () => {
+    const FORBIDDEN = [
+        '"',
+        "'",
+        "`",
+        "$",
+        ";",
+        " ",
+        "\t",
+        "\n",
+        "\r",
+        "\u0000",
+        "\u001b",
+        "\u007f",
+        "(",
+        ")",
+        "<",
+        ">",
+        "|",
+        "&",
+        ",",
+    ];
+
+    it("rejects every mailbox that contains a forbidden character, naming mailboxes", () => {
+        fc.assert(
+            fc.property(fc.emailAddress(), fc.constantFrom(...FORBIDDEN), fc.nat(), (address, bad, at) => {
+                const position = at % (address.length + 1);
+                const poisoned = address.slice(0, position) + bad + address.slice(position);
+                const error = problemsOf({ mailboxes: JSON.stringify([poisoned]) });
+                return error.problems.some((p) => p.key === "mailboxes");
+            }),
+            { numRuns: 500 },
+        );
+    });
+
+    it("accepts and lower-cases plain addresses", () => {
+        const plain = fc
+            .tuple(
+                fc.stringMatching(/^[a-z0-9]([a-z0-9._+-]{0,20}[a-z0-9])?$/),
+                fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/),
+                fc.constantFrom("com", "de", "co.uk", "onmicrosoft.com"),
+            )
+            .filter(([local]) => !local.includes(".."))
+            .map(([local, domain, tld]) => `${local}@${domain}.${tld}`);
+        fc.assert(
+            fc.property(fc.uniqueArray(plain, { minLength: 1, maxLength: 5 }), (addresses) => {
+                const upper = addresses.map((a) => a.toUpperCase());
+                assert.deepEqual(parse({ mailboxes: JSON.stringify(upper) }).mailboxes, addresses);
+            }),
+        );
+    });
+
+    it("never echoes a secret value, whatever else is wrong", () => {
+        fc.assert(
+            fc.property(
+                fc.string({ minLength: 8, maxLength: 40 }).filter((s) => s.trim().length >= 8),
+                fc.constantFrom("exchangeClientSecret", "exchangeCertificatePassword"),
+                fc.boolean(),
+                (secret, key, plainText) => {
+                    const error = problemsOf(
+                        { mailboxes: "[]", exchangeAuth: "clientSecret", [key]: secret, smtpAuth: secret },
+                        () => !plainText,
+                    );
+                    const withoutEchoedSmtp = error.problems.filter((p) => p.key !== "smtpAuth");
+                    return withoutEchoedSmtp.every((p) => !`${p.problem} ${p.fix}`.includes(secret.trim()));
+                },
+            ),
+        );
+    });
+
+    it("accepts every whole number of rotation days from 7 to 365 and nothing outside", () => {
+        fc.assert(
+            fc.property(fc.integer({ min: -1000, max: 1000 }), (days) => {
+                const accepted = days >= 7 && days <= 365;
+                try {
+                    return (
+                        parse({ mailboxes: MAILBOXES, secretRotationDays: String(days) }).secretRotationDays === days &&
+                        accepted
+                    );
+                } catch {
+                    return !accepted;
+                }
+            }),
+        );
+    });
+
+    it("suggests the right key for a one-letter typo of any accepted key", () => {
+        fc.assert(
+            fc.property(fc.constantFrom(...CONFIG_KEYS), fc.nat(), (key, at) => {
+                const position = at % key.length;
+                const typo = key.slice(0, position) + key.slice(position + 1);
+                if ((CONFIG_KEYS as readonly string[]).includes(typo)) return true;
+                const error = problemsOf({ mailboxes: MAILBOXES, [typo]: "x" });
+                return error.problems.some((p) => p.key === typo && p.fix.includes(`did you mean ${key}?`));
+            }),
+        );
+    });
+});

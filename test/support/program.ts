@@ -1,0 +1,172 @@
+// Runs index.ts under Pulumi's mocks with a given stack configuration and records every resource it declares.
+// Each call loads a fresh copy of the program, so one test file can run many configurations.
+
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import { EXCHANGE_ONLINE_APP_ROLE_IDS, FAKE_EXCHANGE_SP_OBJECT_ID, FAKE_TENANT_ID, guidFrom } from "./fakeTenant";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+
+export interface DeclaredResource {
+    type: string;
+    name: string;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    inputs: Record<string, any>;
+    id: string;
+}
+
+export interface ProgramRun {
+    resources: DeclaredResource[];
+    outputs: Record<string, unknown>;
+    secretOutputs: Set<string>;
+}
+
+export interface RunOptions {
+    /** Config keys (without namespace) to store as secrets. */
+    secretKeys?: string[];
+    /** Extra raw config with its own namespace, e.g. { "azuread:tenantId": "..." }. */
+    rawConfig?: Record<string, string>;
+    /** The instant the program runs at (sets UCX_MAIL_NOW for the rotation clock). */
+    now?: Date;
+    /** Run as a preview instead of an update. */
+    preview?: boolean;
+}
+
+export const PROGRAM_PATH = path.resolve(__dirname, "..", "..", "index.ts");
+const PROJECT_ROOT = path.dirname(PROGRAM_PATH);
+
+/** The mock provider: deterministic ids and the computed outputs the real providers would return. */
+function mockState(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+    const objectId = guidFrom(`${args.type}/${args.name}/object`);
+    switch (args.type) {
+        case "azuread:index/application:Application":
+            return {
+                id: `/applications/${objectId}`,
+                state: { ...args.inputs, objectId, clientId: guidFrom(`${args.name}/client`) },
+            };
+        case "azuread:index/servicePrincipal:ServicePrincipal":
+            return { id: `/servicePrincipals/${objectId}`, state: { ...args.inputs, objectId } };
+        case "azuread:index/applicationPassword:ApplicationPassword": {
+            const keyId = guidFrom(`${args.name}/${JSON.stringify(args.inputs)}/key`);
+            return {
+                id: `${args.inputs.applicationId}/password/${keyId}`,
+                state: { ...args.inputs, keyId, value: `mock-secret-value-${keyId}` },
+            };
+        }
+        default:
+            return { id: `${args.name}-id`, state: { ...args.inputs } };
+    }
+}
+
+function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    switch (args.token) {
+        case "azuread:index/getServicePrincipal:getServicePrincipal":
+            return {
+                id: `/servicePrincipals/${FAKE_EXCHANGE_SP_OBJECT_ID}`,
+                objectId: FAKE_EXCHANGE_SP_OBJECT_ID,
+                clientId: args.inputs.clientId,
+                displayName: "Office 365 Exchange Online",
+                appRoleIds: { ...EXCHANGE_ONLINE_APP_ROLE_IDS },
+            };
+        case "azuread:index/getClientConfig:getClientConfig":
+            return {
+                id: FAKE_TENANT_ID,
+                tenantId: FAKE_TENANT_ID,
+                clientId: guidFrom("deployer"),
+                objectId: guidFrom("deployer/object"),
+            };
+        default:
+            throw new Error(`the mocks do not know the function ${args.token}`);
+    }
+}
+
+function rawStackConfig(config: Record<string, unknown>, extra: Record<string, string>): Record<string, string> {
+    const raw: Record<string, string> = { ...extra };
+    for (const [key, value] of Object.entries(config)) {
+        raw[`ucx-mail:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    return raw;
+}
+
+async function settle(value: unknown): Promise<{ value: unknown; secret: boolean }> {
+    if (!pulumi.Output.isInstance(value)) return { value, secret: false };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const output = value as any;
+    const [resolved, secret] = await Promise.all([output.promise(), output.isSecret]);
+    return { value: resolved, secret };
+}
+
+function forgetProgramModules(): void {
+    for (const key of Object.keys(require.cache)) {
+        if (
+            key.startsWith(PROJECT_ROOT) &&
+            !key.includes(`${path.sep}node_modules${path.sep}`) &&
+            !key.includes(`${path.sep}test${path.sep}`)
+        ) {
+            delete require.cache[key];
+        }
+    }
+}
+
+/** What the program threw, with whatever it had declared before it threw. */
+export class ProgramFailure extends Error {
+    constructor(
+        readonly cause: unknown,
+        readonly declared: DeclaredResource[],
+    ) {
+        super(cause instanceof Error ? cause.message : String(cause));
+        this.name = "ProgramFailure";
+    }
+}
+
+/** Runs the program with the given ucx-mail config. Throws what the program throws (e.g. a config error). */
+export async function runProgram(config: Record<string, unknown>, options: RunOptions = {}): Promise<ProgramRun> {
+    const resources: DeclaredResource[] = [];
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                const { id, state } = mockState(args);
+                resources.push({ type: args.type, name: args.name, inputs: args.inputs, id });
+                return { id, state };
+            },
+            call: mockCall,
+        },
+        "ucx-mail",
+        "tenant",
+        options.preview ?? false,
+    );
+    pulumi.runtime.setAllConfig(
+        rawStackConfig(config, options.rawConfig ?? {}),
+        (options.secretKeys ?? []).map((key) => `ucx-mail:${key}`),
+    );
+    const previousNow = process.env.UCX_MAIL_NOW;
+    if (options.now !== undefined) process.env.UCX_MAIL_NOW = options.now.toISOString();
+    else delete process.env.UCX_MAIL_NOW;
+
+    try {
+        forgetProgramModules();
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const program = require(PROGRAM_PATH) as Record<string, unknown>;
+        const outputs: Record<string, unknown> = {};
+        const secretOutputs = new Set<string>();
+        for (const [name, exported] of Object.entries(program)) {
+            const { value, secret } = await settle(exported);
+            outputs[name] = value;
+            if (secret) secretOutputs.add(name);
+        }
+        await settings.waitForRPCs();
+        return { resources, outputs, secretOutputs };
+    } catch (error) {
+        await settings.waitForRPCs().catch(() => undefined);
+        throw new ProgramFailure(error, resources);
+    } finally {
+        if (previousNow === undefined) delete process.env.UCX_MAIL_NOW;
+        else process.env.UCX_MAIL_NOW = previousNow;
+    }
+}
+
+/** The resources of one type token, in declaration order. */
+export function ofType(run: ProgramRun, type: string): DeclaredResource[] {
+    return run.resources.filter((r) => r.type === type);
+}
