@@ -3,6 +3,7 @@ import { PolicyPack } from "@pulumi/policy";
 import { policies } from "./policies";
 
 new PolicyPack("ucx-mail", {
-    description: "Keeps every ucx-mail tenant least-privilege: Exchange-only app roles, single tenant, bounded secrets.",
+    description:
+        "Keeps every ucx-mail tenant least-privilege: Exchange-only app roles, single tenant, bounded secrets.",
     policies,
 });

@@ -5,8 +5,8 @@ import { PreviewGaps } from "./previewValues";
 
 export const ORGANIZATION_SMTP_AUTH = "organization-smtp-auth";
 
-/** Environment entries of the Exchange command whose name contains this carry the smtpAuth scope. */
-export const SMTP_AUTH_ENVIRONMENT_KEY_PART = "SMTP_AUTH";
+/** The environment entry through which the Exchange command receives the smtpAuth scope (components/exchange). */
+export const SMTP_AUTH_ENVIRONMENT_KEY = "UCX_EXCHANGE_SMTP_AUTH";
 
 /** The smtpAuth value that enables SMTP client authentication for every mailbox in the organization. */
 export const ORGANIZATION_SCOPE = "organization";
@@ -26,7 +26,7 @@ function isOrganizationScope(value: unknown): boolean {
 /** Names of environment entries that select the organization-wide scope. Pure. */
 export function organizationScopeEnvironmentKeys(environment: Readonly<Record<string, unknown>>): string[] {
     return Object.keys(environment).filter(
-        (key) => key.toUpperCase().includes(SMTP_AUTH_ENVIRONMENT_KEY_PART) && isOrganizationScope(environment[key]),
+        (key) => key.toUpperCase() === SMTP_AUTH_ENVIRONMENT_KEY && isOrganizationScope(environment[key]),
     );
 }
 
