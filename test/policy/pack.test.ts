@@ -75,6 +75,44 @@ describe("policies.ts", () => {
     });
 });
 
+describe("policy/config.example.json (the documented --policy-pack-config example)", () => {
+    const example = JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "config.example.json"), "utf8")) as Record<
+        string,
+        unknown
+    >;
+    const levels = ["advisory", "mandatory", "remediate", "disabled"];
+
+    it("names only real policies, levels and settings within each policy's config schema", () => {
+        for (const [policyName, value] of Object.entries(example)) {
+            const policy = policies.find((candidate) => candidate.name === policyName);
+            assert.ok(policyName === "all" || policy !== undefined, `${policyName} is not a policy`);
+            if (typeof value === "string") {
+                assert.ok(levels.includes(value), `${policyName}: ${value}`);
+                continue;
+            }
+            for (const [key, setting] of Object.entries(value as Record<string, unknown>)) {
+                if (key === "enforcementLevel") {
+                    assert.ok(levels.includes(setting as string));
+                    continue;
+                }
+                const schema = policy?.configSchema?.properties[key];
+                assert.ok(schema !== undefined, `${policyName}.${key} is not in its configSchema`);
+                if (schema.type === "integer") {
+                    assert.ok(
+                        Number.isInteger(setting) &&
+                            (setting as number) >= (schema.minimum ?? -Infinity) &&
+                            (setting as number) <= (schema.maximum ?? Infinity),
+                    );
+                }
+                if (schema.type === "object") {
+                    const pattern = new RegExp((schema.additionalProperties as { pattern: string }).pattern);
+                    for (const id of Object.values(setting as Record<string, string>)) assert.match(id, pattern);
+                }
+            }
+        }
+    });
+});
+
 function struct(value: Record<string, unknown>): Struct {
     return Struct.fromJavaScript(value as Parameters<typeof Struct.fromJavaScript>[0]);
 }
