@@ -11,28 +11,35 @@ function ownedThroughApplicationOwner(
     owners: readonly PolicyResource[],
     gaps: PreviewGaps,
 ): boolean {
-    const objectId = gaps.read(() => stringOrUndefined(application.props.objectId))?.value;
     return owners.some((owner) => {
         const dependsOnApplication =
             owner.dependencies.includes(application) ||
             (owner.propertyDependencies.applicationId ?? []).includes(application);
+        if (dependsOnApplication) {
+            return true;
+        }
+        // Only now read ids, which may be unknown during preview; a dependency above needs none.
+        const objectId = gaps.read(() => stringOrUndefined(application.props.objectId))?.value;
         const applicationId = gaps.read(() => stringOrUndefined(owner.props.applicationId))?.value;
-        const namesApplication =
+        return (
             objectId !== undefined &&
             applicationId !== undefined &&
-            applicationId.toLowerCase() === `/applications/${objectId}`.toLowerCase();
-        return dependsOnApplication || namesApplication;
+            applicationId.toLowerCase() === `/applications/${objectId}`.toLowerCase()
+        );
     });
 }
 
 function validateApplicationOwners(args: StackValidationArgs, reportViolation: ReportViolation): void {
     const gaps = new PreviewGaps();
-    const applications = args.resources.filter((resource) => resource.isType(azuread.Application));
+    const applications = args.resources.filter(
+        (resource) => resource.isType(azuread.Application) || resource.isType(azuread.ApplicationRegistration),
+    );
     if (applications.length === 0) {
         args.notApplicable("the stack declares no app registration");
     }
     const ownerResources = args.resources.filter((resource) => resource.isType(azuread.ApplicationOwner));
     for (const application of applications) {
+        // ApplicationRegistration has no owners input; its owners are always ApplicationOwner resources.
         const inlineOwners = gaps.read(() => arrayItems(application.props.owners).map(String));
         if (inlineOwners === undefined || inlineOwners.value.length > 0) {
             continue;

@@ -1,6 +1,6 @@
 // single-tenant-application: the mail app must accept sign-ins from the customer's own tenant only.
 import * as azuread from "@pulumi/azuread";
-import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 
 export const SINGLE_TENANT_APPLICATION = "single-tenant-application";
 
@@ -20,15 +20,22 @@ export function signInAudienceProblem(signInAudience: string | undefined): strin
     );
 }
 
+function validateSingleTenant(args: ResourceValidationArgs, reportViolation: ReportViolation): void {
+    // Both resource kinds that create an app registration carry signInAudience with the same meaning.
+    const registration = args.asType(azuread.Application) ?? args.asType(azuread.ApplicationRegistration);
+    if (registration === undefined) {
+        args.notApplicable("single-tenant-application checks app registrations only");
+    }
+    const problem = signInAudienceProblem(registration.signInAudience);
+    if (problem !== undefined) {
+        reportViolation(problem);
+    }
+}
+
 export const singleTenantApplication: ResourceValidationPolicy = {
     name: SINGLE_TENANT_APPLICATION,
-    description: `App registrations are single tenant: signInAudience "${SINGLE_TENANT_AUDIENCE}".`,
+    description: `App registrations (azuread Application or ApplicationRegistration) are single tenant: signInAudience "${SINGLE_TENANT_AUDIENCE}".`,
     enforcementLevel: "mandatory",
     severity: "high",
-    validateResource: validateResourceOfType(azuread.Application, (application, _args, reportViolation) => {
-        const problem = signInAudienceProblem(application.signInAudience);
-        if (problem !== undefined) {
-            reportViolation(problem);
-        }
-    }),
+    validateResource: validateSingleTenant,
 };

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { applicationHasOwners } from "../../policy/applicationHasOwners";
 import { checkStack, UNKNOWN } from "./support/policyHarness";
-import { APPLICATION, APPLICATION_OWNER, SERVICE_PRINCIPAL } from "./support/types";
+import { APPLICATION, APPLICATION_OWNER, APPLICATION_REGISTRATION, SERVICE_PRINCIPAL } from "./support/types";
 
 const app = (name: string, props: Record<string, unknown>) => ({
     type: APPLICATION,
@@ -46,7 +46,7 @@ describe("application-has-owners", () => {
                 dependsOn: ["mail"],
             },
         ]);
-        assert.equal(byDependency.violations.length, 0);
+        assert.deepEqual(byDependency, { violations: [] }, "a dependency proves ownership without reading unknown ids");
         const byId = await checkStack(applicationHasOwners, [
             app("mail", { objectId: "abc" }),
             {
@@ -65,6 +65,22 @@ describe("application-has-owners", () => {
             },
         ]);
         assert.equal(otherApp.violations.length, 1);
+    });
+
+    it("checks an ApplicationRegistration, which can only be owned through ApplicationOwner", async () => {
+        const registration = { type: APPLICATION_REGISTRATION, name: "reg", props: { displayName: "reg" } };
+        const orphan = await checkStack(applicationHasOwners, [registration]);
+        assert.match(orphan.violations[0].message, /App registration "reg" has no owners/);
+        const owned = await checkStack(applicationHasOwners, [
+            registration,
+            {
+                type: APPLICATION_OWNER,
+                name: "owner",
+                props: { applicationId: UNKNOWN.string, ownerObjectId: "u" },
+                dependsOn: ["reg"],
+            },
+        ]);
+        assert.deepEqual(owned.violations, []);
     });
 
     it("does not guess when owners are unknown during preview", async () => {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { singleTenantApplication } from "../../policy/singleTenantApplication";
 import { checkResource, UNKNOWN } from "./support/policyHarness";
-import { APPLICATION, APPLICATION_PASSWORD } from "./support/types";
+import { APPLICATION, APPLICATION_PASSWORD, APPLICATION_REGISTRATION } from "./support/types";
 
 describe("single-tenant-application", () => {
     it("passes AzureADMyOrg", async () => {
@@ -29,6 +29,19 @@ describe("single-tenant-application", () => {
             assert.match(message, /Accounts in this organizational directory only/);
         });
     }
+
+    it("holds an ApplicationRegistration to the same rule", async () => {
+        const single = await checkResource(singleTenantApplication, APPLICATION_REGISTRATION, {
+            displayName: "x",
+            signInAudience: "AzureADMyOrg",
+        });
+        assert.deepEqual(single, { violations: [] });
+        const multi = await checkResource(singleTenantApplication, APPLICATION_REGISTRATION, {
+            displayName: "x",
+            signInAudience: "AzureADMultipleOrgs",
+        });
+        assert.match(multi.violations[0].message, /Its signInAudience is "AzureADMultipleOrgs"/);
+    });
 
     it("leaves an audience unknown during preview to pulumi up", async () => {
         const outcome = await checkResource(singleTenantApplication, APPLICATION, { signInAudience: UNKNOWN.string });

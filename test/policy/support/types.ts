@@ -18,3 +18,4 @@ export const SMTP = "7146a1f0-8703-45b3-9eae-527a64c00995";
 export const POP = "cb842b43-da6e-4506-86fe-bb12199c656d";
 export const FULL_ACCESS_AS_APP = "dc890d15-9560-4a4c-9b7f-a736ec74ec40";
 export const MANAGE_AS_APP = "dc50a0fb-09a3-484d-be87-e023b12c6440";
+export const APPLICATION_REGISTRATION = "azuread:index/applicationRegistration:ApplicationRegistration";
