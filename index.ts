@@ -13,6 +13,7 @@ const mailApp = new MailApplication("ucx-mail", {
     displayName: config.displayName,
     permissions: config.permissions,
     owners: [...config.owners],
+    adoptApplicationObjectId: config.existingApplicationObjectId,
 });
 
 const rotatingSecret = new RotatingClientSecret("ucx-mail-secret", {

@@ -16,6 +16,17 @@ export interface MailApplicationArgs {
     readonly permissions: readonly ExchangeRoleName[];
     /** Object ids of the app registration's owners. */
     readonly owners: pulumi.Input<pulumi.Input<string>[]>;
+    /** Object id of an existing app registration to adopt instead of creating one (EWS migration). */
+    readonly adoptApplicationObjectId?: string;
+}
+
+/**
+ * Resource options that adopt an existing app registration. Import refuses any difference between the program and
+ * the live object, and a migrated EWS app always differs (full_access_as_app), so the adopting run takes the app
+ * as it is; the next run without `existingApplicationObjectId` brings it to the declared state.
+ */
+export function adoptionOptions(objectId: string | undefined): pulumi.CustomResourceOptions {
+    return objectId === undefined ? {} : { import: `/applications/${objectId}`, ignoreChanges: ["*"] };
 }
 
 export class MailApplication extends pulumi.ComponentResource {
@@ -56,7 +67,7 @@ export class MailApplication extends pulumi.ComponentResource {
                     },
                 ],
             },
-            { parent: this },
+            { parent: this, ...adoptionOptions(args.adoptApplicationObjectId) },
         );
 
         this.servicePrincipal = new azuread.ServicePrincipal(
@@ -66,6 +77,8 @@ export class MailApplication extends pulumi.ComponentResource {
                 owners: args.owners,
                 notes: MANAGED_BY_NOTE,
                 appRoleAssignmentRequired: false,
+                // An adopted (or half-created) app may already have its enterprise application: take it over.
+                useExisting: true,
                 // Listed under Enterprise applications like a portal-made app, and hidden from users' My Apps.
                 featureTags: [{ enterprise: true, hide: true }],
             },

@@ -14,6 +14,8 @@ export interface DeclaredResource {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     inputs: Record<string, any>;
     id: string;
+    /** The id the program asked to import, if any. */
+    importId?: string;
 }
 
 export interface ProgramRun {
@@ -38,7 +40,8 @@ const PROJECT_ROOT = path.dirname(PROGRAM_PATH);
 
 /** The mock provider: deterministic ids and the computed outputs the real providers would return. */
 function mockState(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
-    const objectId = guidFrom(`${args.type}/${args.name}/object`);
+    // An imported resource keeps the object id of the live object it adopts.
+    const objectId = args.id ? args.id.split("/").pop()! : guidFrom(`${args.type}/${args.name}/object`);
     switch (args.type) {
         case "azuread:index/application:Application":
             return {
@@ -127,7 +130,13 @@ export async function runProgram(config: Record<string, unknown>, options: RunOp
         {
             newResource(args) {
                 const { id, state } = mockState(args);
-                resources.push({ type: args.type, name: args.name, inputs: args.inputs, id });
+                resources.push({
+                    type: args.type,
+                    name: args.name,
+                    inputs: args.inputs,
+                    id,
+                    ...(args.id ? { importId: args.id } : {}),
+                });
                 return { id, state };
             },
             call: mockCall,
