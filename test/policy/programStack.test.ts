@@ -68,6 +68,13 @@ const CONFIGS: Record<string, { config: Record<string, unknown>; secretKeys?: st
             secretRotationKey: "2026-11-26",
         },
     },
+    "EWS migration run that adopts an existing app registration": {
+        config: {
+            mailboxes: [MAILBOXES[0]],
+            owners: OWNERS,
+            existingApplicationObjectId: "5c4b3a29-1807-4f6e-9d5c-4b3a29180716",
+        },
+    },
     "automated Exchange steps with a client secret, organization smtpAuth": {
         config: {
             mailboxes: MAILBOXES,
