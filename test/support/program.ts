@@ -2,6 +2,7 @@
 // Each call loads a fresh copy of the program, so one test file can run many configurations.
 
 import * as pulumi from "@pulumi/pulumi";
+import Module from "node:module";
 import * as path from "node:path";
 import { EXCHANGE_ONLINE_APP_ROLE_IDS, FAKE_EXCHANGE_SP_OBJECT_ID, FAKE_TENANT_ID, guidFrom } from "./fakeTenant";
 
@@ -16,6 +17,8 @@ export interface DeclaredResource {
     id: string;
     /** The id the program asked to import, if any. */
     importId?: string;
+    /** For a dynamic resource, what the engine did with it in this run. */
+    step?: "create" | "update" | "same";
 }
 
 export interface ProgramRun {
@@ -33,6 +36,60 @@ export interface RunOptions {
     now?: Date;
     /** Run as a preview instead of an update. */
     preview?: boolean;
+    /** The stack state earlier runs left; dynamic resources read and advance it as the engine would. */
+    state?: MockStackState;
+}
+
+/** What the engine keeps between runs: each dynamic resource's checked inputs and outputs, by name. */
+export class MockStackState {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    readonly dynamic = new Map<string, { inputs: Record<string, any>; outputs: Record<string, any> }>();
+}
+
+type DynamicProvider = Required<Pick<pulumi.dynamic.ResourceProvider, "create">> & pulumi.dynamic.ResourceProvider;
+
+/** Loads a dynamic provider from the text the program serialized, the way Pulumi's dynamic provider host does. */
+function loadDynamicProvider(serialized: string): DynamicProvider {
+    const loader = new Module(PROGRAM_PATH) as Module & { _compile(text: string, file: string): void };
+    loader.filename = PROGRAM_PATH;
+    loader.paths = module.paths;
+    loader._compile(serialized, PROGRAM_PATH);
+    return (loader.exports as { handler(): DynamicProvider }).handler();
+}
+
+/**
+ * A dynamic resource through the engine's steps: check against the stored inputs, diff against the stored outputs,
+ * then create or update. A preview calls check and diff only and shows the checked inputs as outputs.
+ */
+async function dynamicResource(
+    args: pulumi.runtime.MockResourceArgs,
+    state: MockStackState,
+    preview: boolean,
+): Promise<{ id: string; state: Record<string, unknown>; step: "create" | "update" | "same" }> {
+    const provider = loadDynamicProvider(String(args.inputs.__provider));
+    const stored = state.dynamic.get(args.name);
+    const checked = provider.check
+        ? ((await provider.check(stored?.inputs ?? {}, args.inputs)).inputs ?? args.inputs)
+        : args.inputs;
+    const id = `${args.name}-id`;
+    if (stored !== undefined) {
+        const diff = provider.diff ? await provider.diff(id, stored.outputs, checked) : { changes: true };
+        if (diff.changes === false) {
+            // A same step keeps the outputs and records the new checked inputs.
+            if (!preview) state.dynamic.set(args.name, { inputs: checked, outputs: stored.outputs });
+            return { id, state: stored.outputs, step: "same" };
+        }
+        if (preview) return { id, state: checked, step: "update" };
+        const updated = provider.update ? ((await provider.update(id, stored.outputs, checked)).outs ?? {}) : {};
+        const outputs = { ...updated, __provider: checked.__provider };
+        state.dynamic.set(args.name, { inputs: checked, outputs });
+        return { id, state: outputs, step: "update" };
+    }
+    if (preview) return { id, state: checked, step: "create" };
+    const created = await provider.create(checked);
+    const outputs = { ...created.outs, __provider: checked.__provider };
+    state.dynamic.set(args.name, { inputs: checked, outputs });
+    return { id: created.id, state: outputs, step: "create" };
 }
 
 export const PROGRAM_PATH = path.resolve(__dirname, "..", "..", "index.ts");
@@ -126,16 +183,21 @@ export class ProgramFailure extends Error {
 /** Runs the program with the given ucx-mail config. Throws what the program throws (e.g. a config error). */
 export async function runProgram(config: Record<string, unknown>, options: RunOptions = {}): Promise<ProgramRun> {
     const resources: DeclaredResource[] = [];
+    // Without a carried state every run is the stack's first.
+    const stackState = options.state ?? new MockStackState();
     await pulumi.runtime.setMocks(
         {
-            newResource(args) {
-                const { id, state } = mockState(args);
+            async newResource(args) {
+                const { id, state, step } = args.type.startsWith("pulumi-nodejs:dynamic")
+                    ? await dynamicResource(args, stackState, options.preview ?? false)
+                    : { ...mockState(args), step: undefined };
                 resources.push({
                     type: args.type,
                     name: args.name,
                     inputs: args.inputs,
                     id,
                     ...(args.id ? { importId: args.id } : {}),
+                    ...(step ? { step } : {}),
                 });
                 return { id, state };
             },

@@ -1,0 +1,78 @@
+/**
+ * Benchmark for the doctor (npm run bench:doctor). Starts the same loopback servers as the tests (Entra token
+ * server, Exchange SMTP fake, Dovecot IMAP), runs the doctor as a child process the way `npm run doctor` does, and
+ * prints the figures. Targets: all-pass run under 3 s; a run with one silent port under the timeout plus 1 s.
+ */
+import { startDoctorWorld } from "../test/doctor/support/doctorWorld";
+import { parseDoctorJson, runDoctorProcess } from "../test/doctor/support/runDoctor";
+
+const FULL_RUNS = 5;
+const SILENT_TIMEOUT_MS = 2000;
+const FULL_TARGET_MS = 3000;
+
+async function main(): Promise<void> {
+    const world = await startDoctorWorld();
+    try {
+        if (!world.imap)
+            console.log(`NOTE: Dovecot unavailable (${world.imapUnavailable}); IMAP points at a silent port.`);
+        world.setScenario();
+        // One unmeasured run warms the tsx transform cache, as a second `npm run doctor` would find it.
+        await runDoctorProcess(world.doctorArgs(), world.doctorEnv());
+
+        const fullTimes: number[] = [];
+        let allPassed = true;
+        for (let run = 0; run < FULL_RUNS; run++) {
+            const result = await runDoctorProcess(world.doctorArgs(), world.doctorEnv());
+            fullTimes.push(result.elapsedMs);
+            allPassed &&= result.code === 0 && parseDoctorJson(result).ok;
+        }
+
+        const silent = await runDoctorProcess(
+            world.doctorArgs({ smtpPort: world.silent.port, timeoutMs: SILENT_TIMEOUT_MS }),
+            world.doctorEnv(),
+        );
+        const silentReport = parseDoctorJson(silent);
+        const silentSmtp = silentReport.checks.find((check) => check.id === "smtp");
+
+        const sorted = [...fullTimes].sort((a, b) => a - b);
+        const median = sorted[Math.floor(sorted.length / 2)];
+        const silentTarget = SILENT_TIMEOUT_MS + 1000;
+        const rows = [
+            ["scenario", "runs", "min ms", "median ms", "max ms", "target ms", "result"],
+            [
+                "full run, all pass",
+                String(FULL_RUNS),
+                String(sorted[0]),
+                String(median),
+                String(sorted[sorted.length - 1]),
+                `< ${FULL_TARGET_MS}`,
+                `${median < FULL_TARGET_MS ? "met" : "MISSED"}${allPassed ? "" : " (not every run passed!)"}`,
+            ],
+            [
+                `silent SMTP port, --timeout-ms ${SILENT_TIMEOUT_MS}`,
+                "1",
+                String(silent.elapsedMs),
+                String(silent.elapsedMs),
+                String(silent.elapsedMs),
+                `< ${silentTarget}`,
+                `${silent.elapsedMs < silentTarget ? "met" : "MISSED"} (smtp: ${silentSmtp?.status ?? "?"}, exit ${silent.code})`,
+            ],
+        ];
+        const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+        console.log("doctor benchmark (wall clock of the child process, node + tsx start-up included)");
+        for (const row of rows)
+            console.log(
+                row
+                    .map((cell, column) => cell.padEnd(widths[column]))
+                    .join("  ")
+                    .trimEnd(),
+            );
+    } finally {
+        await world.stop();
+    }
+}
+
+main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+});

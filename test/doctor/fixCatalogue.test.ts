@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+    diagnoseEntraFailure,
+    diagnoseImapReply,
+    diagnoseMissingRoles,
+    diagnoseSendReply,
+    diagnoseSmtpAuthReply,
+    diagnoseTransportFailure,
+    extractAadstsCode,
+    FixContext,
+} from "../../tools/doctor/fixCatalogue";
+
+const CONTEXT: FixContext = {
+    tenantId: "7d2a3f4e-1b2c-4d5e-8f90-a1b2c3d4e5f6",
+    clientId: "0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b",
+    mailbox: "fax@contoso.com",
+    authorityHost: "https://login.microsoftonline.com",
+    timeoutMs: 4000,
+};
+
+describe("Entra errors (troubleshooting step 1)", () => {
+    it("reads the AADSTS number from a description", () => {
+        assert.equal(extractAadstsCode("AADSTS7000215: Invalid client secret provided."), 7000215);
+        assert.equal(extractAadstsCode("nothing here"), undefined);
+    });
+
+    it("maps each known code to its fix", () => {
+        const cases: [number, RegExp][] = [
+            [7000215, /Secret ID instead of the secret Value/],
+            [7000222, /secretRotationKey/],
+            [700016, /not in this tenant.*Application \(client\) ID/],
+            [90002, /Directory \(tenant\) ID.*--cloud/],
+            [900023, /Directory \(tenant\) ID/],
+            [7000229, /Enterprise application/],
+            [53003, /Conditional Access/],
+        ];
+        for (const [code, fix] of cases) {
+            const diagnosis = diagnoseEntraFailure({ aadsts: code }, CONTEXT);
+            assert.match(diagnosis.message, new RegExp(`AADSTS${code}`));
+            assert.match(diagnosis.fix, fix, `fix for AADSTS${code}`);
+        }
+    });
+
+    it("finds the code in the description when error_codes is absent, and links unknown codes", () => {
+        assert.match(
+            diagnoseEntraFailure(
+                { description: "AADSTS7000222: The provided client secret keys are expired." },
+                CONTEXT,
+            ).fix,
+            /secretRotationKey/,
+        );
+        const unknown = diagnoseEntraFailure(
+            { aadsts: 1234567, description: "AADSTS1234567: Something new." },
+            CONTEXT,
+        );
+        assert.match(unknown.fix, /login\.microsoftonline\.com\/error\?code=1234567/);
+    });
+});
+
+describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
+    it("tells tenant-level and mailbox-level SMTP AUTH apart and gives the enabling commands", () => {
+        const tenant = diagnoseSmtpAuthReply(
+            "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.",
+            CONTEXT,
+        );
+        assert.match(tenant.message, /organization/);
+        assert.match(tenant.fix, /Set-CASMailbox -Identity fax@contoso\.com -SmtpClientAuthenticationDisabled \$false/);
+        assert.match(tenant.fix, /Set-TransportConfig -SmtpClientAuthenticationDisabled \$false/);
+        assert.match(tenant.fix, /ucx-mail:smtpAuth/);
+        const mailbox = diagnoseSmtpAuthReply(
+            "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information.",
+            CONTEXT,
+        );
+        assert.match(mailbox.message, /mailbox fax@contoso\.com/);
+    });
+
+    it("recognises the security defaults text", () => {
+        const diagnosis = diagnoseSmtpAuthReply(
+            "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy. Contact your administrator.",
+            CONTEXT,
+        );
+        assert.match(diagnosis.fix, /Manage security defaults/);
+    });
+
+    it("sends 5.7.3 to the Exchange service principal and FullAccess", () => {
+        const diagnosis = diagnoseSmtpAuthReply(
+            "535 5.7.3 Authentication unsuccessful [AM0PR01CA0042.outlook.office365.com]",
+            CONTEXT,
+        );
+        assert.match(
+            diagnosis.fix,
+            /Get-ServicePrincipal \| Where-Object \{ \$_\.AppId -eq "0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b" \}/,
+        );
+        assert.match(
+            diagnosis.fix,
+            /New-ServicePrincipal -AppId 0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b -ObjectId <Enterprise application object id>/,
+        );
+        assert.match(diagnosis.fix, /not the app registration's object id/);
+        assert.match(diagnosis.fix, /Add-MailboxPermission -Identity fax@contoso\.com/);
+        assert.match(diagnosis.fix, /SMTP\.SendAsApp/);
+    });
+
+    it("maps a refused test message", () => {
+        assert.match(
+            diagnoseSendReply(
+                "554 5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied",
+                "x@y.com",
+                CONTEXT,
+            ).fix,
+            /FullAccess/,
+        );
+        assert.match(
+            diagnoseSendReply("550 5.1.10 RESOLVER.ADR.RecipientNotFound", "x@y.com", CONTEXT).fix,
+            /--send-test-to/,
+        );
+    });
+});
+
+describe("IMAP replies (troubleshooting steps 3-5)", () => {
+    it("points AUTHENTICATE failed at New-ServicePrincipal with the Enterprise application object id, FullAccess and propagation", () => {
+        for (const reply of ["NO AUTHENTICATE failed.", "NO [AUTHENTICATIONFAILED] Authentication failed."]) {
+            const diagnosis = diagnoseImapReply(reply, CONTEXT);
+            assert.match(diagnosis.fix, /New-ServicePrincipal/);
+            assert.match(diagnosis.fix, /Enterprise application's Object ID .*not the app registration's object id/);
+            assert.match(diagnosis.fix, /FullAccess/);
+            assert.match(diagnosis.fix, /wait and run the doctor again/);
+            assert.match(diagnosis.fix, /IMAP\.AccessAsApp/);
+        }
+    });
+
+    it("points 'authenticated but not connected' at FullAccess", () => {
+        const diagnosis = diagnoseImapReply("BAD User is authenticated but not connected.", CONTEXT);
+        assert.match(diagnosis.fix, /Add-MailboxPermission -Identity fax@contoso\.com/);
+    });
+});
+
+describe("roles and transport", () => {
+    it("asks for admin consent and lists what was found", () => {
+        const diagnosis = diagnoseMissingRoles(["SMTP.SendAsApp"], ["IMAP.AccessAsApp"]);
+        assert.match(diagnosis.message, /roles found: IMAP\.AccessAsApp/);
+        assert.match(diagnosis.fix, /Grant admin consent/);
+        assert.match(diagnoseMissingRoles(["IMAP.AccessAsApp", "SMTP.SendAsApp"], []).message, /roles found: none/);
+    });
+
+    it("says how long it waited when a port stays silent, and names refused and untrusted endpoints", () => {
+        assert.match(
+            diagnoseTransportFailure("smtp", "smtp.office365.com:587", { timedOut: true }, CONTEXT).message,
+            /no answer .* within 4000 ms/,
+        );
+        assert.match(
+            diagnoseTransportFailure("imap", "h:993", { timedOut: false, code: "ECONNREFUSED" }, CONTEXT).message,
+            /refused/,
+        );
+        assert.match(
+            diagnoseTransportFailure("token", "h", { timedOut: false, code: "SELF_SIGNED_CERT_IN_CHAIN" }, CONTEXT).fix,
+            /NODE_EXTRA_CA_CERTS/,
+        );
+    });
+});

@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { EXIT_ALL_PASSED, EXIT_USAGE_ERROR, runDoctor } from "../../tools/doctor/main";
+
+async function capture(
+    argv: string[],
+    env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = "";
+    let stderr = "";
+    const code = await runDoctor(argv, env, {
+        stdout: (text) => (stdout += text),
+        stderr: (text) => (stderr += text),
+        colour: false,
+        width: 100,
+    });
+    return { code, stdout, stderr };
+}
+
+describe("runDoctor (in process)", () => {
+    it("prints the usage for --help and exits 0", async () => {
+        const { code, stdout, stderr } = await capture(["--help"], {});
+        assert.equal(code, EXIT_ALL_PASSED);
+        assert.match(
+            stdout,
+            /^Usage: npm run doctor -- --tenant <tenant id> --client-id <application client id> --mailbox <address>/,
+        );
+        assert.match(stdout, /UCX_MAIL_CLIENT_SECRET/);
+        assert.equal(stderr, "");
+    });
+
+    it("exits 2 with exactly one line on stderr for a usage error, and nothing on stdout", async () => {
+        for (const argv of [["--bogus"], ["--tenant", "contoso.onmicrosoft.com"], ["--smtp-port", "smtp"]]) {
+            const { code, stdout, stderr } = await capture(argv, {});
+            assert.equal(code, EXIT_USAGE_ERROR, argv.join(" "));
+            assert.equal(stdout, "");
+            assert.match(stderr, /^doctor: .+ \(npm run doctor -- --help shows the usage\)\n$/);
+        }
+    });
+
+    it("never echoes the environment's secret in a usage error", async () => {
+        const secret = "Qx8~environment-secret-value";
+        const { code, stderr } = await capture(["--mailbox", secret], { UCX_MAIL_CLIENT_SECRET: secret });
+        assert.equal(code, EXIT_USAGE_ERROR);
+        assert.ok(!stderr.includes(secret), stderr);
+        assert.match(stderr, /\[redacted\]/);
+    });
+});

@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { UsageError } from "../../tools/doctor/cliArgs";
+import { parseStackOutputs, readStackValues } from "../../tools/doctor/stackOutputs";
+import { createFakePulumiCli } from "./support/fakePulumiCli";
+
+const OUTPUTS = {
+    tenantId: "7d2a3f4e-1b2c-4d5e-8f90-a1b2c3d4e5f6",
+    applicationClientId: "0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b",
+    applicationObjectId: "11111111-2222-3333-4444-555555555555",
+    mailboxes: ["fax@contoso.com", "scan@contoso.com"],
+    clientSecret: "Qx8~stack-secret-from-pulumi",
+    clientSecretExpiresAt: "2027-05-31T00:00:00Z",
+};
+
+describe("stack outputs", () => {
+    const fake = createFakePulumiCli("customer-prod", OUTPUTS);
+    after(() => fake.cleanup());
+
+    it("reads the doctor's values with pulumi stack output --json --show-secrets", async () => {
+        const values = await readStackValues("customer-prod", {
+            env: { ...process.env, PATH: fake.path },
+            timeoutMs: 10_000,
+        });
+        assert.deepEqual(values, {
+            tenantId: OUTPUTS.tenantId,
+            applicationClientId: OUTPUTS.applicationClientId,
+            mailboxes: OUTPUTS.mailboxes,
+            clientSecret: OUTPUTS.clientSecret,
+            clientSecretExpiresAt: OUTPUTS.clientSecretExpiresAt,
+        });
+        const lastCall = fake.calls().at(-1) ?? "";
+        assert.match(lastCall, /^stack output --json --show-secrets --stack customer-prod$/);
+    });
+
+    it("turns an unknown stack into a usage error with pulumi's reason", async () => {
+        await assert.rejects(
+            readStackValues("customer-test", { env: { ...process.env, PATH: fake.path }, timeoutMs: 10_000 }),
+            (error: unknown) =>
+                error instanceof UsageError && /no stack named 'customer-test' found/.test(error.message),
+        );
+    });
+
+    it("says the Pulumi CLI is needed when it is not on PATH", async () => {
+        const empty = mkdtempSync(join(tmpdir(), "ucx-no-pulumi-"));
+        try {
+            await assert.rejects(
+                readStackValues("customer-prod", { env: { ...process.env, PATH: empty }, timeoutMs: 10_000 }),
+                (error: unknown) => error instanceof UsageError && /needs the Pulumi CLI on PATH/.test(error.message),
+            );
+        } finally {
+            rmSync(empty, { recursive: true, force: true });
+        }
+    });
+
+    it("parses outputs defensively", () => {
+        assert.deepEqual(parseStackOutputs('{"mailboxes":"one@contoso.com","tenantId":""}'), {
+            tenantId: undefined,
+            applicationClientId: undefined,
+            mailboxes: ["one@contoso.com"],
+            clientSecret: undefined,
+            clientSecretExpiresAt: undefined,
+        });
+        assert.throws(() => parseStackOutputs("warning: not json"), UsageError);
+        assert.throws(() => parseStackOutputs("[]"), UsageError);
+    });
+});

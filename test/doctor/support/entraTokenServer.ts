@@ -1,0 +1,191 @@
+import { randomUUID } from "node:crypto";
+import { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, Server } from "node:https";
+import { AddressInfo } from "node:net";
+import { FakeTenant } from "./fakeTenant";
+
+/** A loopback HTTPS stand-in for login.microsoftonline.com: OpenID metadata and the v2.0 token endpoint. */
+export interface EntraTokenServer {
+    /** https://127.0.0.1:<port>, the value for --authority-host. */
+    readonly origin: string;
+    /** Raw bodies of every token request, so tests can see what the doctor sent. */
+    readonly tokenRequests: URLSearchParams[];
+    close(): Promise<void>;
+}
+
+/** Starts the server with the tenant's scenario deciding every answer, like Entra would. */
+export async function startEntraTokenServer(
+    tenant: FakeTenant,
+    tls: { cert: string; key: string },
+): Promise<EntraTokenServer> {
+    const tokenRequests: URLSearchParams[] = [];
+    let origin = "";
+    const server: Server = createServer({ cert: tls.cert, key: tls.key }, (request, response) => {
+        void handle(request, response).catch(() => {
+            if (!response.headersSent) sendJson(response, 500, { error: "server_error" });
+        });
+    });
+
+    async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+        const url = new URL(request.url ?? "/", origin);
+        const [tenantSegment, ...rest] = url.pathname.split("/").filter((part) => part !== "");
+        const route = rest.join("/");
+        const knownTenant = tenantSegment === tenant.scenario.tenantId;
+        if (request.method === "GET" && route === "v2.0/.well-known/openid-configuration") {
+            if (!knownTenant) {
+                sendJson(response, 400, entraError("invalid_tenant", 90002, tenantNotFound(tenantSegment)));
+                return;
+            }
+            sendJson(response, 200, {
+                token_endpoint: `${origin}/${tenantSegment}/oauth2/v2.0/token`,
+                token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+                jwks_uri: `${origin}/${tenantSegment}/discovery/v2.0/keys`,
+                response_modes_supported: ["query", "fragment", "form_post"],
+                subject_types_supported: ["pairwise"],
+                id_token_signing_alg_values_supported: ["RS256"],
+                response_types_supported: ["code", "id_token", "code id_token", "id_token token"],
+                scopes_supported: ["openid", "profile", "email", "offline_access"],
+                issuer: `${origin}/${tenantSegment}/v2.0`,
+                request_uri_parameter_supported: false,
+                userinfo_endpoint: `${origin}/oidc/userinfo`,
+                authorization_endpoint: `${origin}/${tenantSegment}/oauth2/v2.0/authorize`,
+                device_authorization_endpoint: `${origin}/${tenantSegment}/oauth2/v2.0/devicecode`,
+                http_logout_supported: true,
+                frontchannel_logout_supported: true,
+                end_session_endpoint: `${origin}/${tenantSegment}/oauth2/v2.0/logout`,
+                claims_supported: ["sub", "iss", "aud", "exp", "iat", "tid", "roles"],
+                tenant_region_scope: "EU",
+                cloud_instance_name: "microsoftonline.com",
+            });
+            return;
+        }
+        if (request.method === "POST" && route === "oauth2/v2.0/token") {
+            const form = new URLSearchParams(await readBody(request));
+            tokenRequests.push(form);
+            if (!knownTenant) {
+                sendJson(response, 400, entraError("invalid_tenant", 90002, tenantNotFound(tenantSegment)));
+                return;
+            }
+            if (form.get("grant_type") !== "client_credentials") {
+                sendJson(
+                    response,
+                    400,
+                    entraError("unsupported_grant_type", 70003, "The app requested an unsupported grant type ."),
+                );
+                return;
+            }
+            const clientId = form.get("client_id") ?? "";
+            if (clientId !== tenant.scenario.clientId) {
+                sendJson(
+                    response,
+                    400,
+                    entraError(
+                        "unauthorized_client",
+                        700016,
+                        `Application with identifier '${clientId}' was not found in the directory '${tenant.scenario.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+                    ),
+                );
+                return;
+            }
+            if (form.get("client_secret") !== tenant.scenario.clientSecret) {
+                sendJson(
+                    response,
+                    401,
+                    entraError(
+                        "invalid_client",
+                        7000215,
+                        `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+                    ),
+                );
+                return;
+            }
+            if (tenant.scenario.secretExpired) {
+                sendJson(
+                    response,
+                    401,
+                    entraError(
+                        "invalid_client",
+                        7000222,
+                        `The provided client secret keys for app '${clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`,
+                    ),
+                );
+                return;
+            }
+            const scope = form.get("scope") ?? "";
+            const resource = scope.split(" ").find((entry) => entry.endsWith("/.default"));
+            if (resource !== "https://outlook.office365.com/.default") {
+                sendJson(
+                    response,
+                    400,
+                    entraError(
+                        "invalid_scope",
+                        70011,
+                        `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid.`,
+                    ),
+                );
+                return;
+            }
+            sendJson(response, 200, {
+                token_type: "Bearer",
+                expires_in: 3599,
+                ext_expires_in: 3599,
+                access_token: tenant.issueAccessToken(resource.replace("/.default", "")),
+            });
+            return;
+        }
+        sendJson(response, 404, { error: "not_found" });
+    }
+
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return {
+        origin,
+        tokenRequests,
+        close: () =>
+            new Promise<void>((resolve) => {
+                server.closeAllConnections();
+                server.close(() => resolve());
+            }),
+    };
+}
+
+/** Entra's error body: error, error_description with trace lines, error_codes, ids and timestamp. */
+function entraError(error: string, code: number, text: string): Record<string, unknown> {
+    const traceId = randomUUID();
+    const correlationId = randomUUID();
+    const timestamp = new Date()
+        .toISOString()
+        .replace("T", " ")
+        .replace(/\.\d+Z$/, "Z");
+    return {
+        error,
+        error_description: `AADSTS${code}: ${text}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}`,
+        error_codes: [code],
+        timestamp,
+        trace_id: traceId,
+        correlation_id: correlationId,
+        error_uri: `https://login.microsoftonline.com/error?code=${code}`,
+    };
+}
+
+function tenantNotFound(tenantId: string | undefined): string {
+    return `Tenant '${tenantId ?? ""}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`;
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+    const text = JSON.stringify(body);
+    response.writeHead(status, {
+        "content-type": "application/json; charset=utf-8",
+        "content-length": Buffer.byteLength(text),
+    });
+    response.end(text);
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        request.on("data", (chunk: Buffer) => chunks.push(chunk));
+        request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+        request.on("error", reject);
+    });
+}

@@ -1,0 +1,112 @@
+import { AddressInfo } from "node:net";
+import { SMTPServer, SMTPServerAuthentication, SMTPServerSession } from "smtp-server";
+import { FakeTenant } from "./fakeTenant";
+
+/** A message the fake accepted. */
+export interface ReceivedMessage {
+    readonly from: string;
+    readonly to: readonly string[];
+    readonly raw: string;
+}
+
+/** A loopback stand-in for smtp.office365.com:587: STARTTLS, then AUTH XOAUTH2, with Exchange's reply texts. */
+export interface ExchangeSmtpServer {
+    readonly port: number;
+    readonly received: ReceivedMessage[];
+    close(): Promise<void>;
+}
+
+// The reply texts Exchange Online gives (the bracket holds the answering front-end server).
+const SERVER_NAME = "AM0PR01CA0042.outlook.office365.com";
+export const SMTP_REPLY = {
+    authUnsuccessful: `5.7.3 Authentication unsuccessful [${SERVER_NAME}]`,
+    disabledForTenant: `5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. [${SERVER_NAME}]`,
+    disabledForMailbox: `5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information. [${SERVER_NAME}]`,
+    securityDefaults: `5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy. Contact your administrator. [${SERVER_NAME}]`,
+    sendAsDenied: `5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message. [${SERVER_NAME}]`,
+};
+
+/** Starts the fake; the tenant's scenario decides every AUTH answer. */
+export async function startExchangeSmtpServer(
+    tenant: FakeTenant,
+    tls: { cert: string; key: string },
+): Promise<ExchangeSmtpServer> {
+    const received: ReceivedMessage[] = [];
+    const server = new SMTPServer({
+        name: SERVER_NAME,
+        banner: "Microsoft ESMTP MAIL Service ready",
+        secure: false,
+        key: tls.key,
+        cert: tls.cert,
+        authMethods: ["XOAUTH2", "LOGIN"],
+        allowInsecureAuth: false,
+        disableReverseLookup: true,
+        logger: false,
+        size: 157286400,
+        closeTimeout: 1000,
+        onAuth(auth: SMTPServerAuthentication, _session: SMTPServerSession, callback) {
+            if (auth.method !== "XOAUTH2") {
+                callback(reply(535, SMTP_REPLY.authUnsuccessful));
+                return;
+            }
+            const claims = tenant.verifyAccessToken(auth.accessToken ?? "");
+            if (!claims) {
+                callback(reply(535, SMTP_REPLY.authUnsuccessful));
+                return;
+            }
+            switch (tenant.scenario.smtpAuth) {
+                case "disabledForTenant":
+                    callback(reply(535, SMTP_REPLY.disabledForTenant));
+                    return;
+                case "disabledForMailbox":
+                    callback(reply(535, SMTP_REPLY.disabledForMailbox));
+                    return;
+                case "securityDefaults":
+                    callback(reply(535, SMTP_REPLY.securityDefaults));
+                    return;
+                case "enabled":
+                    break;
+            }
+            const mailbox = auth.username ?? "";
+            if (!tenant.mayAccessMailbox(claims, mailbox, "SMTP.SendAsApp")) {
+                callback(reply(535, SMTP_REPLY.authUnsuccessful));
+                return;
+            }
+            callback(null, { user: mailbox });
+        },
+        onData(stream, session, callback) {
+            const chunks: Buffer[] = [];
+            stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+            stream.on("end", () => {
+                const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
+                if (from.toLowerCase() !== String(session.user ?? "").toLowerCase()) {
+                    callback(reply(554, SMTP_REPLY.sendAsDenied));
+                    return;
+                }
+                received.push({
+                    from,
+                    to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
+                    raw: Buffer.concat(chunks).toString("utf8"),
+                });
+                callback(
+                    null,
+                    "2.0.0 OK <queued@outlook.office365.com> [Hostname=AM0PR01MB0042.eurprd01.prod.exchangelabs.com]",
+                );
+            });
+        },
+    });
+    server.on("error", () => undefined);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    const port = (server.server.address() as AddressInfo).port;
+    return {
+        port,
+        received,
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+}
+
+function reply(code: number, text: string): Error {
+    const error = new Error(text) as Error & { responseCode: number };
+    error.responseCode = code;
+    return error;
+}

@@ -1,0 +1,59 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+
+/** A stand-in `pulumi` executable on PATH that answers `pulumi stack output --json --show-secrets --stack <name>`. */
+export interface FakePulumiCli {
+    /** PATH with the fake first. */
+    readonly path: string;
+    /** Every argument vector the fake was called with, one line each. */
+    calls(): string[];
+    cleanup(): void;
+}
+
+/** Creates the fake. It prints `outputs` for `stackName` and fails like the real CLI for any other stack. */
+export function createFakePulumiCli(stackName: string, outputs: Record<string, unknown>): FakePulumiCli {
+    const dir = mkdtempSync(join(tmpdir(), "ucx-fake-pulumi-"));
+    writeFileSync(join(dir, "outputs.json"), `${JSON.stringify(outputs, null, 4)}\n`);
+    writeFileSync(join(dir, "calls.log"), "");
+    const script = `#!/bin/sh
+# Fake Pulumi CLI for the doctor tests: only "stack output --json --show-secrets --stack <name>".
+here="$(dirname "$0")"
+echo "$*" >> "$here/calls.log"
+if [ "$1" != "stack" ] || [ "$2" != "output" ]; then
+  echo "error: fake pulumi only knows 'stack output'" >&2
+  exit 3
+fi
+stack=""
+json=no
+secrets=no
+shift 2
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --json) json=yes ;;
+    --show-secrets) secrets=yes ;;
+    --stack|-s) shift; stack="$1" ;;
+  esac
+  shift
+done
+if [ "$stack" != "${stackName}" ]; then
+  echo "error: no stack named '$stack' found" >&2
+  exit 255
+fi
+if [ "$json" != yes ] || [ "$secrets" != yes ]; then
+  echo "error: the doctor must ask for --json --show-secrets" >&2
+  exit 4
+fi
+cat "$here/outputs.json"
+`;
+    writeFileSync(join(dir, "pulumi"), script);
+    chmodSync(join(dir, "pulumi"), 0o755);
+    return {
+        path: `${dir}${delimiter}${process.env.PATH ?? ""}`,
+        calls: () =>
+            readFileSync(join(dir, "calls.log"), "utf8")
+                .split("\n")
+                .filter((line) => line !== ""),
+        cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    };
+}

@@ -1,0 +1,123 @@
+import nodemailer, { Transporter } from "nodemailer";
+import { CheckResult } from "./checkResult";
+import { DoctorOptions } from "./cliArgs";
+import { DeadlineExceeded, errorCodeOf, withDeadline } from "./deadline";
+import { diagnoseSmtpAuthReply, diagnoseTransportFailure, Diagnosis } from "./fixCatalogue";
+import { fixContextOf } from "./tokenCheck";
+
+/** What nodemailer puts on its errors. */
+interface SmtpError extends Error {
+    code?: string;
+    response?: string;
+    responseCode?: number;
+}
+
+// nodemailer's own codes that mean "the network, not the server's verdict".
+const TIMEOUT_CODES = new Set(["ETIMEDOUT"]);
+
+/** An SMTP client for Exchange Online client submission: STARTTLS on 587 (TLS on 465), XOAUTH2, bounded timeouts. */
+export function createExchangeSmtpTransport(options: DoctorOptions, accessToken: string): Transporter {
+    return nodemailer.createTransport({
+        host: options.smtpHost,
+        port: options.smtpPort,
+        secure: options.smtpPort === 465,
+        requireTLS: options.smtpPort !== 465,
+        auth: { type: "OAuth2", user: options.mailbox, accessToken },
+        connectionTimeout: options.timeoutMs,
+        greetingTimeout: options.timeoutMs,
+        socketTimeout: options.timeoutMs,
+        dnsTimeout: options.timeoutMs,
+        tls: { minVersion: "TLSv1.2" },
+        logger: false,
+        debug: false,
+    });
+}
+
+/** Check 3 (vendor troubleshooting steps 2 and 6): SMTP AUTH XOAUTH2 login as the mailbox, then QUIT. */
+export async function runSmtpCheck(options: DoctorOptions, accessToken: string | undefined): Promise<CheckResult> {
+    if (accessToken === undefined) {
+        return probeSmtpEndpoint(options);
+    }
+    const transport = createExchangeSmtpTransport(options, accessToken);
+    try {
+        await withDeadline(transport.verify(), options.timeoutMs, "smtp", () => transport.close());
+        return {
+            id: "smtp",
+            status: "pass",
+            message: `SMTP XOAUTH2 login as ${options.mailbox} on ${options.smtpHost}:${options.smtpPort} succeeded.`,
+            fix: null,
+        };
+    } catch (error) {
+        const diagnosis = diagnoseSmtpError(error, options);
+        return { id: "smtp", status: "fail", message: diagnosis.message, fix: diagnosis.fix };
+    } finally {
+        transport.close();
+    }
+}
+
+/**
+ * Without a token the login cannot be tried, but the endpoint still can: a token problem must not hide a blocked
+ * port 587. Connects, says EHLO, upgrades with STARTTLS and quits.
+ */
+export async function probeSmtpEndpoint(options: DoctorOptions): Promise<CheckResult> {
+    const endpoint = `${options.smtpHost}:${options.smtpPort}`;
+    const transport = nodemailer.createTransport({
+        host: options.smtpHost,
+        port: options.smtpPort,
+        secure: options.smtpPort === 465,
+        requireTLS: options.smtpPort !== 465,
+        connectionTimeout: options.timeoutMs,
+        greetingTimeout: options.timeoutMs,
+        socketTimeout: options.timeoutMs,
+        dnsTimeout: options.timeoutMs,
+        tls: { minVersion: "TLSv1.2" },
+        logger: false,
+        debug: false,
+    });
+    try {
+        await withDeadline(transport.verify(), options.timeoutMs, "smtp", () => transport.close());
+        return {
+            id: "smtp",
+            status: "skip",
+            message: `Reached ${endpoint} (TLS works); the XOAUTH2 login was not tried without a token (see the token check).`,
+            fix: null,
+        };
+    } catch (error) {
+        const diagnosis = diagnoseSmtpError(error, options);
+        return { id: "smtp", status: "fail", message: diagnosis.message, fix: diagnosis.fix };
+    } finally {
+        transport.close();
+    }
+}
+
+/** Sorts an SMTP failure into a server verdict (a reply line) or a transport failure, and names the fix. */
+export function diagnoseSmtpError(error: unknown, options: DoctorOptions, what = "smtp"): Diagnosis {
+    const context = fixContextOf(options);
+    const endpoint = `${options.smtpHost}:${options.smtpPort}`;
+    if (error instanceof DeadlineExceeded) {
+        return diagnoseTransportFailure(what, endpoint, { timedOut: true }, context);
+    }
+    const smtpError = error as SmtpError;
+    if (typeof smtpError?.response === "string" && /^\d{3}[ -]/.test(smtpError.response)) {
+        return diagnoseSmtpAuthReply(smtpError.response, context);
+    }
+    if (smtpError?.code !== undefined && TIMEOUT_CODES.has(smtpError.code)) {
+        return diagnoseTransportFailure(what, endpoint, { timedOut: true }, context);
+    }
+    const networkCode =
+        errorCodeOf((error as { cause?: unknown })?.cause) ?? extractErrno(smtpError?.message) ?? smtpError?.code;
+    return diagnoseTransportFailure(
+        what,
+        endpoint,
+        { timedOut: false, code: networkCode, detail: smtpError?.message },
+        context,
+    );
+}
+
+function extractErrno(message: string | undefined): string | undefined {
+    const match =
+        /\b(E[A-Z]{3,}|CERT_[A-Z_]+|UNABLE_TO_[A-Z_]+|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)\b/.exec(
+            message ?? "",
+        );
+    return match?.[1];
+}

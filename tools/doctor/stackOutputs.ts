@@ -1,0 +1,84 @@
+import { execFile } from "node:child_process";
+import { StackValues, UsageError } from "./cliArgs";
+
+/** How to run the Pulumi CLI; tests point PATH at a fake. */
+export interface StackReadOptions {
+    /** Environment for the pulumi process (PATH decides which pulumi runs). */
+    readonly env: NodeJS.ProcessEnv;
+    /** Give up after this long. */
+    readonly timeoutMs: number;
+}
+
+/**
+ * Reads the ucx-mail stack outputs with `pulumi stack output --json --show-secrets --stack <name>`.
+ * The secret travels through a pipe, never through a command line or a file.
+ */
+export function readStackValues(stack: string, options: StackReadOptions): Promise<StackValues> {
+    return new Promise((resolve, reject) => {
+        execFile(
+            "pulumi",
+            ["stack", "output", "--json", "--show-secrets", "--stack", stack],
+            { env: options.env, timeout: options.timeoutMs, maxBuffer: 4 * 1024 * 1024, windowsHide: true },
+            (error, stdout, stderr) => {
+                if (error) {
+                    const code = (error as NodeJS.ErrnoException).code;
+                    if (code === "ENOENT") {
+                        reject(
+                            new UsageError(
+                                "--stack needs the Pulumi CLI on PATH; install it, or pass --tenant, --client-id, --mailbox and set UCX_MAIL_CLIENT_SECRET.",
+                            ),
+                        );
+                        return;
+                    }
+                    const firstLine = firstMeaningfulLine(String(stderr)) ?? error.message.split("\n")[0];
+                    reject(new UsageError(`pulumi stack output --stack ${stack} failed: ${firstLine}`));
+                    return;
+                }
+                try {
+                    resolve(parseStackOutputs(String(stdout)));
+                } catch (parseError) {
+                    reject(parseError);
+                }
+            },
+        );
+    });
+}
+
+/** Picks the doctor's values out of `pulumi stack output --json` text. Pure. */
+export function parseStackOutputs(json: string): StackValues {
+    let outputs: unknown;
+    try {
+        outputs = JSON.parse(json);
+    } catch {
+        throw new UsageError(
+            "pulumi stack output did not print JSON; check the stack name and the Pulumi CLI version.",
+        );
+    }
+    if (typeof outputs !== "object" || outputs === null || Array.isArray(outputs)) {
+        throw new UsageError("pulumi stack output printed no outputs object; run `pulumi up` for this stack first.");
+    }
+    const record = outputs as Record<string, unknown>;
+    const mailboxes = Array.isArray(record.mailboxes)
+        ? record.mailboxes.filter((mailbox): mailbox is string => typeof mailbox === "string")
+        : typeof record.mailboxes === "string"
+          ? [record.mailboxes]
+          : undefined;
+    return {
+        tenantId: stringOrUndefined(record.tenantId),
+        applicationClientId: stringOrUndefined(record.applicationClientId),
+        mailboxes,
+        clientSecret: stringOrUndefined(record.clientSecret),
+        clientSecretExpiresAt: stringOrUndefined(record.clientSecretExpiresAt),
+    };
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+    return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function firstMeaningfulLine(text: string): string | undefined {
+    return text
+        .split("\n")
+        .map((line) => line.trim())
+        .find((line) => line !== "");
+}
