@@ -4,10 +4,11 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { RotatingClientSecret } from "./components/clientSecret";
+import { ExchangeMailboxAccess } from "./components/exchangeAccess";
 import { MailApplication } from "./components/mailApplication";
 import { loadUcxMailConfig } from "./components/stackConfig";
 
-const { config } = loadUcxMailConfig();
+const { config, secrets } = loadUcxMailConfig();
 
 const mailApp = new MailApplication("ucx-mail", {
     displayName: config.displayName,
@@ -22,6 +23,19 @@ const rotatingSecret = new RotatingClientSecret("ucx-mail-secret", {
     rotationKey: config.secretRotationKey,
 });
 
+// The Exchange steps wait for admin consent; in manual mode they become a script to paste instead.
+const exchangeAccess = new ExchangeMailboxAccess("ucx-mail-exchange", {
+    appId: mailApp.clientId,
+    servicePrincipalObjectId: mailApp.servicePrincipalObjectId,
+    servicePrincipalName: config.exchangeServicePrincipalName,
+    mailboxes: config.mailboxes,
+    smtpAuth: config.smtpAuth,
+    connection: config.exchange,
+    clientSecret: secrets.exchangeClientSecret,
+    certificatePassword: secrets.exchangeCertificatePassword,
+    adminConsent: mailApp.adminConsent,
+});
+
 export const tenantId = azuread.getClientConfigOutput().tenantId;
 export const applicationClientId = mailApp.clientId;
 export const applicationObjectId = mailApp.applicationObjectId;
@@ -32,3 +46,4 @@ export const nextSecretRotationAt = rotatingSecret.nextRotationAt;
 export const previousSecretExpiresAt = rotatingSecret.previousExpiresAt;
 export const mailboxes = config.mailboxes;
 export const exchangeServicePrincipalName = config.exchangeServicePrincipalName;
+export const exchangeSetupScript = config.exchange.mode === "manual" ? exchangeAccess.setupScript : undefined;

@@ -69,7 +69,7 @@ describe("runRolesCheck", () => {
             unsignedJwt({ roles: ["IMAP.AccessAsApp", "SMTP.SendAsApp", "full_access_as_app"] }),
         );
         assert.equal(result.status, "warn");
-        assert.match(result.fix ?? "", /full_access_as_app/);
+        assert.match(result.fix ?? "", /revoke the consent to full_access_as_app/);
     });
 
     it("skips without a token", () => {

@@ -78,7 +78,7 @@ export function runRolesCheck(accessToken: string | undefined): CheckResult {
             id: "roles",
             status: "warn",
             message: `Roles found: ${claims.roles.join(", ")}. The deprecated EWS permission ${DEPRECATED_EWS_ROLE} is still granted.`,
-            fix: `Finish the EWS migration: remove ${DEPRECATED_EWS_ROLE} from the app's API permissions (ucx-mail removes it on pulumi up when adopting the app).`,
+            fix: `Finish the EWS migration: revoke the consent to ${DEPRECATED_EWS_ROLE} (Enterprise applications > the app > Permissions), because removing it from the app's API permissions does not withdraw consent already granted; see docs/operations.md, "Migrating from the EWS provider".`,
         };
     }
     return { id: "roles", status: "pass", message: `Roles found: ${claims.roles.join(", ")}.`, fix: null };

@@ -1,0 +1,155 @@
+// The Exchange Online half of the vendor procedure: New-ServicePrincipal, FullAccess on the mailboxes and SMTP
+// client authentication, run by one command resource under pwsh, or exported as a script in manual mode.
+
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { ExchangeConnectionSettings, SmtpAuthScope } from "./config";
+import { EXCHANGE_MODULE_FILE, renderExchangeSetupScript } from "./exchangeSetupScript";
+
+/** The entry script, relative to the project directory (where Pulumi runs the program and the command provider). */
+export const EXCHANGE_ENTRY_SCRIPT = "components/exchange/Invoke-UcxMailExchange.ps1";
+
+/** pwsh runs the entry script; the command text appended after it is only the operation word. */
+export const EXCHANGE_INTERPRETER: readonly string[] = [
+    "pwsh",
+    "-NoProfile",
+    "-NonInteractive",
+    "-File",
+    EXCHANGE_ENTRY_SCRIPT,
+];
+
+/** Operation words passed to the entry script: fixed literals, never a config value. */
+export const EXCHANGE_OPERATIONS = { create: "apply", update: "apply", delete: "remove" } as const;
+
+/** Environment variables that carry secrets: always Pulumi secrets, never logged. */
+export const EXCHANGE_SECRET_VARIABLES = ["UCX_EXCHANGE_CLIENT_SECRET", "UCX_EXCHANGE_CERTIFICATE_PASSWORD"] as const;
+
+export interface ExchangeMailboxAccessArgs {
+    /** Application (client) id of the UCX app: New-ServicePrincipal -AppId. */
+    readonly appId: pulumi.Input<string>;
+    /** Object id of the enterprise application: New-ServicePrincipal -ObjectId and Add-MailboxPermission -User. */
+    readonly servicePrincipalObjectId: pulumi.Input<string>;
+    /** DisplayName given to the Exchange service principal (exchangeServicePrincipalName). */
+    readonly servicePrincipalName: string;
+    /** Mailboxes that get FullAccess (and SMTP AUTH in mailbox scope). */
+    readonly mailboxes: readonly string[];
+    /** Where SMTP client authentication is enabled (smtpAuth). */
+    readonly smtpAuth: SmtpAuthScope;
+    /** How the Exchange steps connect (exchangeAuth and friends); holds no secret. */
+    readonly connection: ExchangeConnectionSettings;
+    /** The automation app's client secret (clientSecret mode). */
+    readonly clientSecret?: pulumi.Input<string>;
+    /** The PFX password (certificate mode). */
+    readonly certificatePassword?: pulumi.Input<string>;
+    /** Resources the Exchange steps wait for: the admin-consent assignments. */
+    readonly adminConsent: readonly pulumi.Resource[];
+}
+
+/** The non-secret environment of the command: every value the script needs, none in the command text. */
+export function exchangeCommandEnvironment(
+    args: Pick<
+        ExchangeMailboxAccessArgs,
+        "appId" | "servicePrincipalObjectId" | "servicePrincipalName" | "mailboxes" | "smtpAuth" | "connection"
+    >,
+): Record<string, pulumi.Input<string>> {
+    const { connection } = args;
+    const environment: Record<string, pulumi.Input<string>> = {
+        UCX_EXCHANGE_AUTH: connection.mode,
+        UCX_EXCHANGE_ORGANIZATION: connection.organization ?? "",
+        UCX_EXCHANGE_APP_ID: args.appId,
+        UCX_EXCHANGE_SP_OBJECT_ID: args.servicePrincipalObjectId,
+        UCX_EXCHANGE_SP_DISPLAY_NAME: args.servicePrincipalName,
+        UCX_EXCHANGE_MAILBOXES: JSON.stringify(args.mailboxes),
+        UCX_EXCHANGE_SMTP_AUTH: args.smtpAuth,
+        UCX_EXCHANGE_MAX_WAIT_MINUTES: String(connection.maxWaitMinutes),
+    };
+    if (connection.appId !== undefined) environment.UCX_EXCHANGE_AUTOMATION_APP_ID = connection.appId;
+    if (connection.certificatePath !== undefined)
+        environment.UCX_EXCHANGE_CERTIFICATE_PATH = connection.certificatePath;
+    if (connection.adminUpn !== undefined) environment.UCX_EXCHANGE_ADMIN_UPN = connection.adminUpn;
+    return environment;
+}
+
+/**
+ * Options of the command resource. No triggers: every value is in `environment`, so changes are updates. If Pulumi
+ * must still replace it, the old delete runs first, so it cannot undo what the new create just did.
+ */
+export function exchangeCommandOptions(
+    parent: pulumi.Resource,
+    adminConsent: readonly pulumi.Resource[],
+): pulumi.CustomResourceOptions {
+    return {
+        parent,
+        dependsOn: [...adminConsent],
+        deleteBeforeReplace: true,
+        additionalSecretOutputs: ["stdout", "stderr"],
+    };
+}
+
+/** Reads the PowerShell module that the manual script embeds. */
+export function readExchangeModuleSource(): string {
+    return fs.readFileSync(path.join(__dirname, EXCHANGE_MODULE_FILE), "utf8");
+}
+
+export class ExchangeMailboxAccess extends pulumi.ComponentResource {
+    /** The command resource that runs the Exchange steps; absent in manual mode. */
+    readonly command?: command.local.Command;
+    /** Manual mode: the idempotent script to paste after Connect-ExchangeOnline. Undefined otherwise. */
+    readonly setupScript: pulumi.Output<string | undefined>;
+    /** The JSON line of the last run (what was found and changed); undefined in manual mode. */
+    readonly report: pulumi.Output<string | undefined>;
+
+    constructor(name: string, args: ExchangeMailboxAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ucx-mail:index:ExchangeMailboxAccess", name, {}, opts);
+
+        if (args.connection.mode === "manual") {
+            const moduleSource = readExchangeModuleSource();
+            this.setupScript = pulumi
+                .all([args.appId, args.servicePrincipalObjectId])
+                .apply(([appId, servicePrincipalObjectId]) =>
+                    renderExchangeSetupScript({
+                        appId,
+                        servicePrincipalObjectId,
+                        servicePrincipalName: args.servicePrincipalName,
+                        mailboxes: args.mailboxes,
+                        smtpAuth: args.smtpAuth,
+                        maxWaitMinutes: args.connection.maxWaitMinutes,
+                        moduleSource,
+                    }),
+                );
+            this.report = pulumi.output(undefined);
+            this.registerOutputs({ setupScript: this.setupScript });
+            return;
+        }
+
+        const environment: Record<string, pulumi.Input<string>> = exchangeCommandEnvironment(args);
+        if (args.connection.mode === "clientSecret" && args.clientSecret !== undefined) {
+            environment.UCX_EXCHANGE_CLIENT_SECRET = pulumi.secret(args.clientSecret);
+        }
+        if (args.connection.mode === "certificate" && args.certificatePassword !== undefined) {
+            environment.UCX_EXCHANGE_CERTIFICATE_PASSWORD = pulumi.secret(args.certificatePassword);
+        }
+
+        this.command = new command.local.Command(
+            `${name}-steps`,
+            {
+                interpreter: [...EXCHANGE_INTERPRETER],
+                create: EXCHANGE_OPERATIONS.create,
+                update: EXCHANGE_OPERATIONS.update,
+                // Delete gets the last JSON line as PULUMI_COMMAND_STDOUT and restores what it recorded.
+                delete: EXCHANGE_OPERATIONS.delete,
+                environment,
+                // Update also needs the last JSON line: it says which mailboxes to revoke and what to restore.
+                addPreviousOutputInEnv: true,
+                // The script prints no secret, but the provider would echo everything; errors still carry stderr.
+                logging: "none",
+            },
+            exchangeCommandOptions(this, args.adminConsent),
+        );
+        this.setupScript = pulumi.output(undefined);
+        this.report = this.command.stdout;
+        this.registerOutputs({ report: this.report });
+    }
+}

@@ -1,0 +1,208 @@
+# How the entry script connects in each exchangeAuth mode, how it fails, and that no secret ever reaches its output.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'fake/FakeExchangeTenant.psm1') -Force
+    $script:AutomationAppId = '3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b'
+    $script:CertificatePassword = 'Pfx-Pa55-8c1f0e'
+    $script:ClientSecret = 'cs~Q8s.Fake_Secret-77aa'
+    $script:AccessToken = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.fake-exchange-token.sig'
+    $script:IssuedToken = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.issued-by-loopback.sig'
+    $script:Secrets = @($CertificatePassword, $ClientSecret, $AccessToken, $IssuedToken)
+
+    function New-ConnectTenant([hashtable] $Options = @{}) {
+        $path = Join-Path $TestDrive ("tenant-{0}.json" -f [guid]::NewGuid())
+        New-FakeExchangeTenant -Path $path -Mailboxes @{ 'fax@contoso.com' = $null } -Expected @{
+            appId = $AutomationAppId; certificatePassword = $CertificatePassword; accessToken = $AccessToken; managedIdentity = $true
+        } @Options
+    }
+
+    function New-ConnectEnvironment([string] $Auth, [hashtable] $Extra = @{}) {
+        $variables = @{
+            UCX_EXCHANGE_AUTH = $Auth; UCX_EXCHANGE_ORGANIZATION = 'contoso.onmicrosoft.com'
+            UCX_EXCHANGE_APP_ID = '0f4d6a1e-7c1b-4c53-9d6e-3a8b2f1c0a11'; UCX_EXCHANGE_SP_OBJECT_ID = '7a1e2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b'
+            UCX_EXCHANGE_SP_DISPLAY_NAME = 'UCXSuiteMail'; UCX_EXCHANGE_MAILBOXES = '["fax@contoso.com"]'; UCX_EXCHANGE_SMTP_AUTH = 'mailbox'
+        }
+        foreach ($key in $Extra.Keys) { $variables[$key] = $Extra[$key] }
+        $variables
+    }
+
+    function Assert-NoSecret($Run) {
+        foreach ($secret in $Secrets) {
+            $Run.Stdout | Should -Not -BeLike "*$secret*"
+            $Run.Stderr | Should -Not -BeLike "*$secret*"
+        }
+    }
+
+    function Get-OnlyConnect([string] $TenantPath) {
+        $connects = @((Get-FakeExchangeTenant -Path $TenantPath).connects)
+        $connects.Count | Should -Be 1
+        $connects[0]
+    }
+
+    $script:CertificatePath = Join-Path $TestDrive 'automation.pfx'
+    Set-Content -LiteralPath $CertificatePath -Value 'not a real certificate: the fake only checks that the file exists'
+}
+
+Describe 'Connect-ExchangeOnline per exchangeAuth' {
+    Context 'certificate' {
+        It 'passes -AppId -CertificateFilePath -CertificatePassword (SecureString) -Organization and no banner' {
+            $tenantPath = New-ConnectTenant
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment certificate @{
+                    UCX_EXCHANGE_AUTOMATION_APP_ID = $AutomationAppId; UCX_EXCHANGE_CERTIFICATE_PATH = $CertificatePath
+                    UCX_EXCHANGE_CERTIFICATE_PASSWORD = $CertificatePassword
+                })
+            $run.ExitCode | Should -Be 0 -Because $run.Stderr
+            $connect = Get-OnlyConnect $tenantPath
+            @($connect.Keys | Sort-Object) | Should -Be @('AppId', 'CertificateFilePath', 'CertificatePassword', 'Organization', 'ShowBanner')
+            $connect.AppId | Should -Be $AutomationAppId
+            $connect.CertificateFilePath | Should -Be $CertificatePath
+            $connect.CertificatePassword | Should -Be '<SecureString>'
+            $connect.Organization | Should -Be 'contoso.onmicrosoft.com'
+            $connect.ShowBanner | Should -BeFalse
+            Assert-NoSecret $run
+        }
+        It 'exits 3 with one sentence when the certificate password is wrong, without printing it' {
+            $tenantPath = New-ConnectTenant
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment certificate @{
+                    UCX_EXCHANGE_AUTOMATION_APP_ID = $AutomationAppId; UCX_EXCHANGE_CERTIFICATE_PATH = $CertificatePath
+                    UCX_EXCHANGE_CERTIFICATE_PASSWORD = 'Wrong-' + $CertificatePassword
+                })
+            $run.ExitCode | Should -Be 3
+            $run.Stdout | Should -BeNullOrEmpty
+            @($run.Stderr.Trim() -split "`n").Count | Should -Be 1
+            $run.Stderr | Should -Match 'Could not connect to Exchange Online for contoso.onmicrosoft.com with exchangeAuth certificate'
+            $run.Stderr | Should -Not -BeLike "*Wrong-$CertificatePassword*"
+            (Get-FakeExchangeTenant -Path $tenantPath).writes.Count | Should -Be 0
+        }
+    }
+
+    Context 'clientSecret' {
+        BeforeAll {
+            $info = [System.Diagnostics.ProcessStartInfo]::new('node')
+            $info.ArgumentList.Add((Join-Path $PSScriptRoot 'fake/token-endpoint.mjs'))
+            $info.RedirectStandardOutput = $true
+            $info.UseShellExecute = $false
+            $info.Environment['TOKEN_TENANT'] = 'contoso.onmicrosoft.com'
+            $info.Environment['TOKEN_CLIENT_ID'] = $AutomationAppId
+            $info.Environment['TOKEN_CLIENT_SECRET'] = $ClientSecret
+            $info.Environment['TOKEN_VALUE'] = $IssuedToken
+            $script:TokenEndpoint = [System.Diagnostics.Process]::Start($info)
+            $script:TokenAuthority = 'http://127.0.0.1:' + $TokenEndpoint.StandardOutput.ReadLine().Trim()
+        }
+        AfterAll { if ($TokenEndpoint -and -not $TokenEndpoint.HasExited) { $TokenEndpoint.Kill() } }
+
+        It 'gets an app-only token with client credentials, then passes -AccessToken -Organization' {
+            $tenantPath = New-ConnectTenant
+            $tenant = Get-FakeExchangeTenant -Path $tenantPath
+            $tenant.config.expected.accessToken = $IssuedToken
+            Set-Content -LiteralPath $tenantPath -Value ($tenant | ConvertTo-Json -Depth 20)
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment clientSecret @{
+                    UCX_EXCHANGE_AUTOMATION_APP_ID = $AutomationAppId; UCX_EXCHANGE_CLIENT_SECRET = $ClientSecret; UCX_EXCHANGE_TEST_AUTHORITY = $TokenAuthority
+                })
+            $run.ExitCode | Should -Be 0 -Because $run.Stderr
+            $connect = Get-OnlyConnect $tenantPath
+            @($connect.Keys | Sort-Object) | Should -Be @('AccessToken', 'Organization', 'ShowBanner')
+            $connect.Organization | Should -Be 'contoso.onmicrosoft.com'
+            Assert-NoSecret $run
+        }
+        It 'exits 3 naming the app and the fix when the secret is rejected, without printing it' {
+            $tenantPath = New-ConnectTenant
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment clientSecret @{
+                    UCX_EXCHANGE_AUTOMATION_APP_ID = $AutomationAppId; UCX_EXCHANGE_CLIENT_SECRET = 'x' + $ClientSecret; UCX_EXCHANGE_TEST_AUTHORITY = $TokenAuthority
+                })
+            $run.ExitCode | Should -Be 3
+            $run.Stderr | Should -Match "Could not get an Exchange Online token for app $AutomationAppId.*AADSTS7000215.*exchangeClientSecret"
+            $run.Stderr | Should -Not -BeLike "*x$ClientSecret*"
+            @((Get-FakeExchangeTenant -Path $tenantPath).connects).Count | Should -Be 0
+        }
+        It 'refuses a token endpoint override that is not loopback' {
+            $tenantPath = New-ConnectTenant
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment clientSecret @{
+                    UCX_EXCHANGE_AUTOMATION_APP_ID = $AutomationAppId; UCX_EXCHANGE_CLIENT_SECRET = $ClientSecret; UCX_EXCHANGE_TEST_AUTHORITY = 'https://login.example.net'
+                })
+            $run.ExitCode | Should -Be 2
+            $run.Stderr | Should -Match 'UCX_EXCHANGE_TEST_AUTHORITY is for tests only'
+            Assert-NoSecret $run
+        }
+    }
+
+    Context 'accessToken' {
+        It 'app-only: reads EXO_ACCESS_TOKEN and passes -AccessToken -Organization' {
+            $tenantPath = New-ConnectTenant
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment accessToken @{ EXO_ACCESS_TOKEN = $AccessToken })
+            $run.ExitCode | Should -Be 0 -Because $run.Stderr
+            @((Get-OnlyConnect $tenantPath).Keys | Sort-Object) | Should -Be @('AccessToken', 'Organization', 'ShowBanner')
+            Assert-NoSecret $run
+        }
+        It 'delegated: passes -AccessToken -UserPrincipalName' {
+            $tenantPath = New-ConnectTenant
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment accessToken @{
+                    EXO_ACCESS_TOKEN = $AccessToken; UCX_EXCHANGE_ADMIN_UPN = 'admin@contoso.onmicrosoft.com'
+                })
+            $run.ExitCode | Should -Be 0 -Because $run.Stderr
+            $connect = Get-OnlyConnect $tenantPath
+            @($connect.Keys | Sort-Object) | Should -Be @('AccessToken', 'ShowBanner', 'UserPrincipalName')
+            $connect.UserPrincipalName | Should -Be 'admin@contoso.onmicrosoft.com'
+            Assert-NoSecret $run
+        }
+        It 'exits 2 naming EXO_ACCESS_TOKEN when it is missing' {
+            $tenantPath = New-ConnectTenant
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment accessToken)
+            $run.ExitCode | Should -Be 2
+            $run.Stderr | Should -Match 'EXO_ACCESS_TOKEN must hold an Exchange Online access token'
+        }
+    }
+
+    Context 'managedIdentity' {
+        It 'passes -ManagedIdentity -Organization' {
+            $tenantPath = New-ConnectTenant
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment managedIdentity)
+            $run.ExitCode | Should -Be 0 -Because $run.Stderr
+            $connect = Get-OnlyConnect $tenantPath
+            @($connect.Keys | Sort-Object) | Should -Be @('ManagedIdentity', 'Organization', 'ShowBanner')
+            $connect.ManagedIdentity | Should -BeTrue
+        }
+    }
+
+    Context 'failures' {
+        It 'exits 3 with one sentence when Exchange refuses the connection, and writes nothing' {
+            $tenantPath = New-ConnectTenant -Options @{ ConnectError = 'UnAuthorized: the app has no Exchange.ManageAsApp permission (401).' }
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment accessToken @{ EXO_ACCESS_TOKEN = $AccessToken })
+            $run.ExitCode | Should -Be 3
+            $run.Stdout | Should -BeNullOrEmpty
+            @($run.Stderr.Trim() -split "`n").Count | Should -Be 1
+            $run.Stderr | Should -Match 'Exchange.ManageAsApp and the Exchange Administrator role'
+            (Get-FakeExchangeTenant -Path $tenantPath).writes.Count | Should -Be 0
+            Assert-NoSecret $run
+        }
+        It 'exits 2 naming every bad variable in one sentence' {
+            $tenantPath = New-ConnectTenant
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment certificate @{
+                    UCX_EXCHANGE_MAILBOXES = '["not-an-address"]'; UCX_EXCHANGE_SMTP_AUTH = 'everywhere'; UCX_EXCHANGE_CERTIFICATE_PASSWORD = $CertificatePassword
+                })
+            $run.ExitCode | Should -Be 2
+            @($run.Stderr.Trim() -split "`n").Count | Should -Be 1
+            foreach ($name in 'UCX_EXCHANGE_MAILBOXES', 'UCX_EXCHANGE_SMTP_AUTH', 'UCX_EXCHANGE_AUTOMATION_APP_ID', 'UCX_EXCHANGE_CERTIFICATE_PATH') {
+                $run.Stderr | Should -Match $name
+            }
+            @((Get-FakeExchangeTenant -Path $tenantPath).connects).Count | Should -Be 0
+            Assert-NoSecret $run
+        }
+        It 'exits 2 on an unknown operation' {
+            $tenantPath = New-ConnectTenant
+            $environment = New-ConnectEnvironment managedIdentity @{ UCX_EXCHANGE_OPERATION = 'destroy-everything' }
+            $commandLine = @(Get-PwshCommandLine) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot '../../components/exchange/Invoke-UcxMailExchange.ps1'))
+            $environment['UCX_FAKE_EXO_STATE'] = $tenantPath
+            $run = Invoke-ProcessCapture -CommandLine $commandLine -Environment $environment
+            $run.ExitCode | Should -Be 2
+            $run.Stderr | Should -Match "The operation must be 'apply' or 'remove'"
+        }
+        It 'accepts the operation from UCX_EXCHANGE_OPERATION when no argument is given' {
+            $tenantPath = New-ConnectTenant
+            $environment = New-ConnectEnvironment managedIdentity @{ UCX_EXCHANGE_OPERATION = 'apply'; UCX_FAKE_EXO_STATE = $tenantPath }
+            $commandLine = @(Get-PwshCommandLine) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot '../../components/exchange/Invoke-UcxMailExchange.ps1'))
+            $run = Invoke-ProcessCapture -CommandLine $commandLine -Environment $environment
+            $run.ExitCode | Should -Be 0 -Because $run.Stderr
+            (Get-FakeExchangeTenant -Path $tenantPath).writes.Count | Should -Be 3
+        }
+    }
+}

@@ -1,0 +1,278 @@
+# A stateful FAKE of the ExchangeOnlineManagement module, for tests only. Put test/exchange/fake first on PSModulePath
+# and `Import-Module ExchangeOnlineManagement` loads this instead of Microsoft's module.
+# The tenant lives in the JSON file named by UCX_FAKE_EXO_STATE so separate pwsh processes share it. Cmdlets take the
+# real parameter names and answer like Exchange Online: duplicates fail, existing permissions only warn, $null/$true/
+# $false stay distinct, a new service principal is "not found" for config.propagationCalls calls, and every
+# config.throttleEvery-th call is throttled. Every write and every connect is recorded.
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+
+$script:Session = $null
+
+function Read-FakeTenant {
+    $path = $env:UCX_FAKE_EXO_STATE
+    if ([string]::IsNullOrEmpty($path)) { throw 'fake ExchangeOnlineManagement: UCX_FAKE_EXO_STATE is not set' }
+    Get-Content -LiteralPath $path -Raw | ConvertFrom-Json -AsHashtable
+}
+
+function Save-FakeTenant([hashtable] $Tenant) {
+    Set-Content -LiteralPath $env:UCX_FAKE_EXO_STATE -Value ($Tenant | ConvertTo-Json -Depth 20) -Encoding utf8
+}
+
+function ConvertTo-FakeRecord([System.Collections.IDictionary] $Bound) {
+    $record = [ordered]@{}
+    foreach ($key in $Bound.Keys) {
+        $value = $Bound[$key]
+        if ($value -is [securestring]) { $value = '<SecureString>' }
+        elseif ($key -eq 'AccessToken') { $value = '<AccessToken>' }
+        elseif ($value -is [System.Management.Automation.SwitchParameter]) { $value = $value.IsPresent }
+        $record[$key] = $value
+    }
+    $record
+}
+
+# Every cmdlet call but connect/disconnect: needs a session, counts towards throttling.
+function Enter-FakeCall([string] $Cmdlet) {
+    if ($null -eq $script:Session) {
+        throw "The term '$Cmdlet' is not available: you must call the Connect-ExchangeOnline cmdlet before calling any other cmdlets."
+    }
+    $tenant = Read-FakeTenant
+    $tenant.callCount = [int]$tenant.callCount + 1
+    $every = [int]$tenant.config.throttleEvery
+    if ($every -gt 0 -and ($tenant.callCount % $every) -eq 0) {
+        Save-FakeTenant $tenant
+        throw "[Server=FAKEPR01MB0001] The request was throttled: Server Busy. Micro delay applied, try again later. (429)"
+    }
+    $tenant
+}
+
+function Add-FakeWrite([hashtable] $Tenant, [string] $Cmdlet, [System.Collections.IDictionary] $Bound) {
+    $Tenant.writes += , ([ordered]@{ cmdlet = $Cmdlet; parameters = (ConvertTo-FakeRecord $Bound) })
+}
+
+function Test-FakeVisible([hashtable] $Tenant, [hashtable] $Principal) {
+    # A principal created moments ago is invisible while its propagation counter runs down; each lookup spends one.
+    if ([int]$Principal.pendingCalls -gt 0) { $Principal.pendingCalls = [int]$Principal.pendingCalls - 1; return $false }
+    $true
+}
+
+function Find-FakePrincipal([hashtable] $Tenant, [string] $Identity) {
+    foreach ($principal in $Tenant.servicePrincipals) {
+        if ($Identity -in @($principal.AppId, $principal.ObjectId, $principal.DisplayName, $principal.Identity)) {
+            if (Test-FakeVisible $Tenant $principal) { return $principal }
+            return $null
+        }
+    }
+    $null
+}
+
+function Resolve-FakeUser([hashtable] $Tenant, [string] $User) {
+    $principal = Find-FakePrincipal $Tenant $User
+    if ($null -ne $principal) { return @{ Key = $principal.ObjectId; Display = $principal.DisplayName } }
+    if ($Tenant.mailboxes.ContainsKey($User.ToLowerInvariant())) { return @{ Key = $User.ToLowerInvariant(); Display = $User } }
+    Save-FakeTenant $Tenant
+    throw "User or group `"$User`" wasn't found. Please make sure you've typed it correctly."
+}
+
+function Get-FakeMailbox([hashtable] $Tenant, [string] $Identity) {
+    $key = $Identity.ToLowerInvariant()
+    if (-not $Tenant.mailboxes.ContainsKey($key)) {
+        Save-FakeTenant $Tenant
+        throw "The operation couldn't be performed because object '$Identity' couldn't be found on 'FAKEPR01A001.PROD.OUTLOOK.COM'."
+    }
+    $Tenant.mailboxes[$key]
+}
+
+function Connect-ExchangeOnline {
+    [CmdletBinding()]
+    param(
+        [string] $AppId, [string] $CertificateFilePath, [securestring] $CertificatePassword, [string] $CertificateThumbprint,
+        [string] $Organization, [string] $AccessToken, [string] $UserPrincipalName, [switch] $ManagedIdentity,
+        [string] $ManagedIdentityAccountId, [switch] $ShowBanner, [string] $ConnectionUri
+    )
+    $tenant = Read-FakeTenant
+    $tenant.connects += , (ConvertTo-FakeRecord $PSBoundParameters)
+    Save-FakeTenant $tenant
+    $expected = $tenant.config.expected
+    if ($tenant.config.connectError) { throw [string]$tenant.config.connectError }
+    if ($PSBoundParameters.ContainsKey('AccessToken')) {
+        if (-not ($Organization -or $UserPrincipalName)) { throw 'AccessToken needs -Organization (app-only) or -UserPrincipalName (delegated).' }
+        if ($AccessToken -cne [string]$expected.accessToken) { throw 'UnAuthorized: the access token is not valid for Exchange Online (401).' }
+    } elseif ($CertificateFilePath) {
+        if (-not ($AppId -and $Organization)) { throw 'Certificate authentication needs -AppId and -Organization.' }
+        if (-not (Test-Path -LiteralPath $CertificateFilePath)) { throw "Could not find certificate file '$CertificateFilePath'." }
+        $password = if ($CertificatePassword) { [System.Net.NetworkCredential]::new('', $CertificatePassword).Password } else { '' }
+        if ($password -cne [string]$expected.certificatePassword) { throw 'The specified network password is not correct.' }
+        if ($AppId -ne [string]$expected.appId) { throw "AADSTS700016: Application with identifier '$AppId' was not found in the directory." }
+    } elseif ($ManagedIdentity) {
+        if (-not $Organization) { throw 'ManagedIdentity needs -Organization.' }
+        if (-not $expected.managedIdentity) { throw 'ManagedIdentityCredential authentication unavailable: no managed identity endpoint found.' }
+    } else {
+        throw 'Interactive sign-in is not possible in a non-interactive session.'
+    }
+    if ($Organization -and $Organization -ne [string]$tenant.config.organization) { throw "AADSTS90002: Tenant '$Organization' not found." }
+    $script:Session = @{ Organization = $Organization }
+}
+
+function Disconnect-ExchangeOnline {
+    [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
+    param()
+    $tenant = Read-FakeTenant
+    $tenant.disconnects = [int]$tenant.disconnects + 1
+    Save-FakeTenant $tenant
+    $script:Session = $null
+}
+
+function Get-ServicePrincipal {
+    [CmdletBinding()]
+    param([Parameter(Position = 0)] [string] $Identity, [string] $Organization)
+    $tenant = Enter-FakeCall 'Get-ServicePrincipal'
+    if ($Identity) {
+        $principal = Find-FakePrincipal $tenant $Identity
+        Save-FakeTenant $tenant
+        if ($null -eq $principal) { throw "The operation couldn't be performed because object '$Identity' couldn't be found on 'FAKEPR01A001.PROD.OUTLOOK.COM'." }
+        return [pscustomobject]$principal
+    }
+    # An empty identity lists every service principal in the tenant.
+    $visible = @($tenant.servicePrincipals | Where-Object { Test-FakeVisible $tenant $_ })
+    Save-FakeTenant $tenant
+    $visible | ForEach-Object { [pscustomobject]@{ AppId = $_.AppId; ObjectId = $_.ObjectId; DisplayName = $_.DisplayName; Identity = $_.Identity } }
+}
+
+function New-ServicePrincipal {
+    [CmdletBinding(SupportsShouldProcess)]
+    param([Parameter(Mandatory)] [string] $AppId, [string] $ObjectId, [string] $ServiceId, [string] $DisplayName, [string] $Organization)
+    $tenant = Enter-FakeCall 'New-ServicePrincipal'
+    Add-FakeWrite $tenant 'New-ServicePrincipal' $PSBoundParameters
+    if ($ServiceId) { Write-Warning 'The ServiceId parameter is deprecated; use ObjectId.' }
+    $id = if ($ObjectId) { $ObjectId } else { $ServiceId }
+    if (@($tenant.servicePrincipals | Where-Object { $_.AppId -eq $AppId -or $_.ObjectId -eq $id }).Count -gt 0) {
+        Save-FakeTenant $tenant
+        throw "A service principal with AppId '$AppId' already exists."
+    }
+    $principal = @{ AppId = $AppId; ObjectId = $id; DisplayName = $(if ($DisplayName) { $DisplayName } else { $AppId }); Identity = $id; pendingCalls = [int]$tenant.config.propagationCalls }
+    $tenant.servicePrincipals += , $principal
+    Save-FakeTenant $tenant
+    [pscustomobject]@{ AppId = $AppId; ObjectId = $id; DisplayName = $principal.DisplayName }
+}
+
+function Set-ServicePrincipal {
+    [CmdletBinding(SupportsShouldProcess)]
+    param([Parameter(Mandatory)] [string] $Identity, [string] $DisplayName, [string] $Organization)
+    $tenant = Enter-FakeCall 'Set-ServicePrincipal'
+    Add-FakeWrite $tenant 'Set-ServicePrincipal' $PSBoundParameters
+    $principal = Find-FakePrincipal $tenant $Identity
+    if ($null -eq $principal) { Save-FakeTenant $tenant; throw "The operation couldn't be performed because object '$Identity' couldn't be found on 'FAKEPR01A001.PROD.OUTLOOK.COM'." }
+    $principal.DisplayName = $DisplayName
+    Save-FakeTenant $tenant
+}
+
+function Remove-ServicePrincipal {
+    [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
+    param([Parameter(Mandatory)] [string] $Identity, [string] $Organization)
+    $tenant = Enter-FakeCall 'Remove-ServicePrincipal'
+    Add-FakeWrite $tenant 'Remove-ServicePrincipal' $PSBoundParameters
+    $principal = Find-FakePrincipal $tenant $Identity
+    if ($null -eq $principal) { Save-FakeTenant $tenant; throw "The operation couldn't be performed because object '$Identity' couldn't be found on 'FAKEPR01A001.PROD.OUTLOOK.COM'." }
+    $tenant.servicePrincipals = @($tenant.servicePrincipals | Where-Object { $_.ObjectId -ne $principal.ObjectId })
+    Save-FakeTenant $tenant
+}
+
+function Get-MailboxPermission {
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)] [string] $Identity, [string] $User, [switch] $Owner)
+    $tenant = Enter-FakeCall 'Get-MailboxPermission'
+    $mailbox = Get-FakeMailbox $tenant $Identity
+    $entries = @([pscustomobject]@{ Identity = $Identity; User = 'NT AUTHORITY\SELF'; AccessRights = @('FullAccess', 'ReadPermission'); IsInherited = $false; Deny = $false })
+    foreach ($permission in $mailbox.permissions) {
+        $display = [string]$permission.User
+        $principal = @($tenant.servicePrincipals | Where-Object { $_.ObjectId -eq $permission.User }) | Select-Object -First 1
+        if ($principal) { $display = $principal.DisplayName }
+        $entries += [pscustomobject]@{ Identity = $Identity; User = $display; AccessRights = @($permission.AccessRights); IsInherited = $false; Deny = [bool]$permission.Deny; UserKey = $permission.User }
+    }
+    if ($User) {
+        $resolved = Resolve-FakeUser $tenant $User
+        $entries = @($entries | Where-Object { $_.PSObject.Properties['UserKey'] -and $_.UserKey -eq $resolved.Key })
+    }
+    Save-FakeTenant $tenant
+    $entries | Select-Object Identity, User, AccessRights, IsInherited, Deny
+}
+
+function Add-MailboxPermission {
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory, Position = 0)] [string] $Identity, [Parameter(Mandatory)] [string] $User,
+        [Parameter(Mandatory)] [string[]] $AccessRights, [bool] $AutoMapping = $true, [string] $InheritanceType
+    )
+    $tenant = Enter-FakeCall 'Add-MailboxPermission'
+    Add-FakeWrite $tenant 'Add-MailboxPermission' $PSBoundParameters
+    $mailbox = Get-FakeMailbox $tenant $Identity
+    $resolved = Resolve-FakeUser $tenant $User
+    $existing = @($mailbox.permissions | Where-Object { $_.User -eq $resolved.Key -and @($_.AccessRights) -contains $AccessRights[0] })
+    if ($existing.Count -gt 0) {
+        Save-FakeTenant $tenant
+        Write-Warning "The appropriate access control entry is already present on the object `"$Identity`" for account `"$($resolved.Display)`"."
+        return
+    }
+    $mailbox.permissions += , @{ User = $resolved.Key; AccessRights = @($AccessRights); Deny = $false; AutoMapping = $AutoMapping }
+    Save-FakeTenant $tenant
+    [pscustomobject]@{ Identity = $Identity; User = $resolved.Display; AccessRights = $AccessRights; IsInherited = $false; Deny = $false }
+}
+
+function Remove-MailboxPermission {
+    [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
+    param(
+        [Parameter(Mandatory, Position = 0)] [string] $Identity, [Parameter(Mandatory)] [string] $User,
+        [Parameter(Mandatory)] [string[]] $AccessRights, [string] $InheritanceType
+    )
+    $tenant = Enter-FakeCall 'Remove-MailboxPermission'
+    Add-FakeWrite $tenant 'Remove-MailboxPermission' $PSBoundParameters
+    $mailbox = Get-FakeMailbox $tenant $Identity
+    $resolved = Resolve-FakeUser $tenant $User
+    $kept = @($mailbox.permissions | Where-Object { -not ($_.User -eq $resolved.Key -and @($_.AccessRights) -contains $AccessRights[0]) })
+    if ($kept.Count -eq @($mailbox.permissions).Count) {
+        Write-Warning "Can't remove the access control entry on the object `"$Identity`" for account `"$($resolved.Display)`" because the ACE doesn't exist on the object."
+    }
+    $mailbox.permissions = $kept
+    Save-FakeTenant $tenant
+}
+
+function Get-CASMailbox {
+    [CmdletBinding()]
+    param([Parameter(Position = 0)] [string] $Identity)
+    $tenant = Enter-FakeCall 'Get-CASMailbox'
+    $mailbox = Get-FakeMailbox $tenant $Identity
+    Save-FakeTenant $tenant
+    [pscustomobject]@{ Identity = $Identity; PrimarySmtpAddress = $Identity; SmtpClientAuthenticationDisabled = $mailbox.smtpClientAuthenticationDisabled }
+}
+
+function Set-CASMailbox {
+    [CmdletBinding(SupportsShouldProcess)]
+    param([Parameter(Mandatory, Position = 0)] [string] $Identity, [AllowNull()] [Nullable[bool]] $SmtpClientAuthenticationDisabled)
+    $tenant = Enter-FakeCall 'Set-CASMailbox'
+    Add-FakeWrite $tenant 'Set-CASMailbox' $PSBoundParameters
+    $mailbox = Get-FakeMailbox $tenant $Identity
+    if ($PSBoundParameters.ContainsKey('SmtpClientAuthenticationDisabled')) { $mailbox.smtpClientAuthenticationDisabled = $SmtpClientAuthenticationDisabled }
+    Save-FakeTenant $tenant
+}
+
+function Get-TransportConfig {
+    [CmdletBinding()]
+    param()
+    $tenant = Enter-FakeCall 'Get-TransportConfig'
+    Save-FakeTenant $tenant
+    [pscustomobject]@{ Identity = 'Transport Settings'; SmtpClientAuthenticationDisabled = [bool]$tenant.transportConfig.smtpClientAuthenticationDisabled }
+}
+
+function Set-TransportConfig {
+    [CmdletBinding(SupportsShouldProcess)]
+    param([bool] $SmtpClientAuthenticationDisabled)
+    $tenant = Enter-FakeCall 'Set-TransportConfig'
+    Add-FakeWrite $tenant 'Set-TransportConfig' $PSBoundParameters
+    if ($PSBoundParameters.ContainsKey('SmtpClientAuthenticationDisabled')) { $tenant.transportConfig.smtpClientAuthenticationDisabled = $SmtpClientAuthenticationDisabled }
+    Save-FakeTenant $tenant
+}
+
+Export-ModuleMember -Function Connect-ExchangeOnline, Disconnect-ExchangeOnline, Get-ServicePrincipal, New-ServicePrincipal,
+Set-ServicePrincipal, Remove-ServicePrincipal, Get-MailboxPermission, Add-MailboxPermission, Remove-MailboxPermission,
+Get-CASMailbox, Set-CASMailbox, Get-TransportConfig, Set-TransportConfig
