@@ -1,4 +1,5 @@
 import nodemailer, { Transporter } from "nodemailer";
+import type SMTPTransport from "nodemailer/lib/smtp-transport";
 import { CheckResult } from "./checkResult";
 import { DoctorOptions } from "./cliArgs";
 import { DeadlineExceeded, errorCodeOf, withDeadline } from "./deadline";
@@ -15,14 +16,13 @@ interface SmtpError extends Error {
 // nodemailer's own codes that mean "the network, not the server's verdict".
 const TIMEOUT_CODES = new Set(["ETIMEDOUT"]);
 
-/** An SMTP client for Exchange Online client submission: STARTTLS on 587 (TLS on 465), XOAUTH2, bounded timeouts. */
-export function createExchangeSmtpTransport(options: DoctorOptions, accessToken: string): Transporter {
-    return nodemailer.createTransport({
+/** Connection settings for Exchange Online client submission: STARTTLS on 587 (TLS on 465), bounded timeouts. */
+function exchangeSmtpConnection(options: DoctorOptions): SMTPTransport.Options {
+    return {
         host: options.smtpHost,
         port: options.smtpPort,
         secure: options.smtpPort === 465,
         requireTLS: options.smtpPort !== 465,
-        auth: { type: "OAuth2", user: options.mailbox, accessToken },
         connectionTimeout: options.timeoutMs,
         greetingTimeout: options.timeoutMs,
         socketTimeout: options.timeoutMs,
@@ -30,6 +30,14 @@ export function createExchangeSmtpTransport(options: DoctorOptions, accessToken:
         tls: { minVersion: "TLSv1.2" },
         logger: false,
         debug: false,
+    };
+}
+
+/** An SMTP client for Exchange Online that logs in with XOAUTH2. */
+export function createExchangeSmtpTransport(options: DoctorOptions, accessToken: string): Transporter {
+    return nodemailer.createTransport({
+        ...exchangeSmtpConnection(options),
+        auth: { type: "OAuth2", user: options.mailbox, accessToken },
     });
 }
 
@@ -61,19 +69,7 @@ export async function runSmtpCheck(options: DoctorOptions, accessToken: string |
  */
 export async function probeSmtpEndpoint(options: DoctorOptions): Promise<CheckResult> {
     const endpoint = `${options.smtpHost}:${options.smtpPort}`;
-    const transport = nodemailer.createTransport({
-        host: options.smtpHost,
-        port: options.smtpPort,
-        secure: options.smtpPort === 465,
-        requireTLS: options.smtpPort !== 465,
-        connectionTimeout: options.timeoutMs,
-        greetingTimeout: options.timeoutMs,
-        socketTimeout: options.timeoutMs,
-        dnsTimeout: options.timeoutMs,
-        tls: { minVersion: "TLSv1.2" },
-        logger: false,
-        debug: false,
-    });
+    const transport = nodemailer.createTransport(exchangeSmtpConnection(options));
     try {
         await withDeadline(transport.verify(), options.timeoutMs, "smtp", () => transport.close());
         return {
