@@ -1,11 +1,12 @@
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, IncomingMessage, Server } from "node:http";
+import { createServer, Server } from "node:http";
 import { AddressInfo, createServer as createTcpServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { delimiter, join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { FakeTenant } from "./fakeTenant";
+import { readBody } from "./httpBody";
 
 /** Dovecot from Debian as the IMAP server, asking a test introspection endpoint whether a token opens a mailbox. */
 export interface DovecotImapServer {
@@ -256,13 +257,4 @@ function readLogFile(path: string): string {
     } catch {
         return "";
     }
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-    return new Promise((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        request.on("data", (chunk: Buffer) => chunks.push(chunk));
-        request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-        request.on("error", reject);
-    });
 }

@@ -3,6 +3,7 @@ import { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, Server } from "node:https";
 import { AddressInfo } from "node:net";
 import { FakeTenant } from "./fakeTenant";
+import { readBody } from "./httpBody";
 
 /** A loopback HTTPS stand-in for login.microsoftonline.com: OpenID metadata and the v2.0 token endpoint. */
 export interface EntraTokenServer {
@@ -179,13 +180,4 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
         "content-length": Buffer.byteLength(text),
     });
     response.end(text);
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-    return new Promise((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        request.on("data", (chunk: Buffer) => chunks.push(chunk));
-        request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-        request.on("error", reject);
-    });
 }
