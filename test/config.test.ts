@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { BAD_CONFIGS } from "./support/badConfigs";
 import {
     CONFIG_KEYS,
     parseUcxMailConfig,
@@ -109,103 +110,6 @@ describe("parseUcxMailConfig defaults", () => {
         );
     });
 });
-
-// Each bad config, the key its error must name, and a word of the fix it must give.
-const BAD_CONFIGS: ReadonlyArray<[string, Record<string, unknown>, string, RegExp]> = [
-    ["no mailboxes", {}, "mailboxes", /mailboxes\[0\]/],
-    ["empty mailbox list", { mailboxes: "[]" }, "mailboxes", /mailboxes\[0\]/],
-    ["mailboxes as one string", { mailboxes: "fax@contoso.com" }, "mailboxes", /--path/],
-    ["mailbox with a quote", { mailboxes: JSON.stringify(["fax'@contoso.com"]) }, "mailboxes", /mailboxes\[0\]/],
-    ["mailbox with $()", { mailboxes: JSON.stringify(["$(whoami)@contoso.com"]) }, "mailboxes", /plain e-mail/],
-    ["mailbox with a display name", { mailboxes: JSON.stringify(["Fax <fax@contoso.com>"]) }, "mailboxes", /plain/],
-    ["duplicate mailbox", { mailboxes: JSON.stringify(["a@contoso.com", "A@contoso.com"]) }, "mailboxes", /twice/],
-    ["unknown permission", { mailboxes: MAILBOXES, permissions: '["Mail.Send"]' }, "permissions", /POP.AccessAsApp/],
-    [
-        "legacy EWS permission",
-        { mailboxes: MAILBOXES, permissions: '["full_access_as_app"]' },
-        "permissions",
-        /legacy EWS/,
-    ],
-    ["empty permission list", { mailboxes: MAILBOXES, permissions: "[]" }, "permissions", /config rm permissions/],
-    ["owner that is not a GUID", { mailboxes: MAILBOXES, owners: '["alice@contoso.com"]' }, "owners", /Object ID/],
-    ["smtpAuth typo", { mailboxes: MAILBOXES, smtpAuth: "tenant" }, "smtpAuth", /organization/],
-    ["rotation days too small", { mailboxes: MAILBOXES, secretRotationDays: "3" }, "secretRotationDays", /7 to 365/],
-    ["rotation days too large", { mailboxes: MAILBOXES, secretRotationDays: "400" }, "secretRotationDays", /365/],
-    ["rotation days not whole", { mailboxes: MAILBOXES, secretRotationDays: "30.5" }, "secretRotationDays", /whole/],
-    ["exchangeAuth typo", { mailboxes: MAILBOXES, exchangeAuth: "cert" }, "exchangeAuth", /certificate/],
-    [
-        "certificate without organization",
-        {
-            mailboxes: MAILBOXES,
-            exchangeAuth: "certificate",
-            exchangeAppId: "11111111-2222-4333-8444-555555555555",
-            exchangeCertificatePath: "a.pfx",
-        },
-        "exchangeOrganization",
-        /onmicrosoft/,
-    ],
-    [
-        "certificate without app id",
-        {
-            mailboxes: MAILBOXES,
-            exchangeAuth: "certificate",
-            exchangeOrganization: "contoso.onmicrosoft.com",
-            exchangeCertificatePath: "a.pfx",
-        },
-        "exchangeAppId",
-        /Exchange.ManageAsApp/,
-    ],
-    [
-        "certificate without a file",
-        {
-            mailboxes: MAILBOXES,
-            exchangeAuth: "certificate",
-            exchangeOrganization: "contoso.onmicrosoft.com",
-            exchangeAppId: "11111111-2222-4333-8444-555555555555",
-        },
-        "exchangeCertificatePath",
-        /pfx/,
-    ],
-    [
-        "clientSecret without the secret",
-        {
-            mailboxes: MAILBOXES,
-            exchangeAuth: "clientSecret",
-            exchangeOrganization: "contoso.onmicrosoft.com",
-            exchangeAppId: "11111111-2222-4333-8444-555555555555",
-        },
-        "exchangeClientSecret",
-        /--secret/,
-    ],
-    [
-        "organization not an initial domain",
-        { mailboxes: MAILBOXES, exchangeOrganization: "contoso.com" },
-        "exchangeOrganization",
-        /onmicrosoft/,
-    ],
-    ["exchange app id not a GUID", { mailboxes: MAILBOXES, exchangeAppId: "ucx" }, "exchangeAppId", /GUID/],
-    [
-        "adopted app id not a GUID",
-        { mailboxes: MAILBOXES, existingApplicationObjectId: "app" },
-        "existingApplicationObjectId",
-        /Object ID/,
-    ],
-    [
-        "max wait out of range",
-        { mailboxes: MAILBOXES, exchangeMaxWaitMinutes: "0" },
-        "exchangeMaxWaitMinutes",
-        /1 to 120/,
-    ],
-    ["display name with a backtick", { mailboxes: MAILBOXES, displayName: "Fax`n" }, "displayName", /letters/],
-    [
-        "service principal name with $",
-        { mailboxes: MAILBOXES, exchangeServicePrincipalName: "UCX$env" },
-        "exchangeServicePrincipalName",
-        /letters/,
-    ],
-    ["misspelt key", { mailboxes: MAILBOXES, mailbox: '["a@contoso.com"]' }, "mailbox", /did you mean mailboxes/],
-    ["admin UPN not an address", { mailboxes: MAILBOXES, exchangeAdminUpn: "admin" }, "exchangeAdminUpn", /admin@/],
-];
 
 describe("parseUcxMailConfig refuses bad config", () => {
     for (const [title, raw, key, fix] of BAD_CONFIGS) {

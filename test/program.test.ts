@@ -6,6 +6,7 @@ import { before, describe, it } from "node:test";
 import { EXCHANGE_ONLINE_APP_ID } from "../components/exchangeRoles";
 import { MANAGED_BY_NOTE } from "../components/mailApplication";
 import { EXCHANGE_ONLINE_APP_ROLE_IDS, FAKE_EXCHANGE_SP_OBJECT_ID, FAKE_TENANT_ID } from "./support/fakeTenant";
+import { BAD_CONFIGS } from "./support/badConfigs";
 import { ofType, ProgramFailure, runProgram, type ProgramRun } from "./support/program";
 
 const APPLICATION = "azuread:index/application:Application";
@@ -161,18 +162,8 @@ describe("a stack with non-default config", () => {
 });
 
 describe("bad config", () => {
-    const BAD: ReadonlyArray<[Record<string, unknown>, string]> = [
-        [{}, "mailboxes"],
-        [{ mailboxes: ["fax@contoso.com;rm"] }, "mailboxes"],
-        [{ mailboxes: ["fax@contoso.com"], permissions: ["full_access_as_app"] }, "permissions"],
-        [{ mailboxes: ["fax@contoso.com"], owners: ["bob"] }, "owners"],
-        [{ mailboxes: ["fax@contoso.com"], secretRotationDays: 1000 }, "secretRotationDays"],
-        [{ mailboxes: ["fax@contoso.com"], exchangeAuth: "managedIdentity" }, "exchangeOrganization"],
-        [{ mailboxes: ["fax@contoso.com"], smtpAuth: "everywhere" }, "smtpAuth"],
-        [{ mailboxes: ["fax@contoso.com"], mailbox: ["x@contoso.com"] }, "mailbox"],
-    ];
-    for (const [config, key] of BAD) {
-        it(`${JSON.stringify(config)} names ${key} and declares nothing`, async () => {
+    for (const [title, config, key] of BAD_CONFIGS) {
+        it(`${title}: names ${key} and declares nothing`, async () => {
             await assert.rejects(
                 runProgram(config),
                 (error: ProgramFailure) =>
