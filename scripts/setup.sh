@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs, from the project's own files: npm packages, PowerShell (.NET local
-# tool), Pester (NuGet) and Dovecot (Debian, for the doctor's IMAP tests). Safe to run again.
+# tool), Pester (NuGet), and Dovecot and openssl (Debian, for the doctor's IMAP and TLS tests). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v dovecot >/dev/null 2>&1; then
+if ! command -v dovecot >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dovecot-imapd >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dovecot-imapd openssl >/dev/null
   else
-    echo "setup: Dovecot is missing and cannot be installed without root; run: sudo apt-get install dovecot-imapd"
+    echo "setup: Dovecot or openssl is missing and cannot be installed without root; run: sudo apt-get install dovecot-imapd openssl"
   fi
 fi
 
