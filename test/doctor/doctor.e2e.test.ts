@@ -210,6 +210,24 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
         assertNoSecrets(run);
     });
 
+    it("Exchange's IMAP: a login accepted without FullAccess ('authenticated but not connected') fails, never passes", async () => {
+        world.setScenario();
+        const healthy = await doctor(world.doctorArgs({ imapPort: world.exchangeImap.port }));
+        assert.equal(
+            check(healthy.report, "imap").status,
+            "pass",
+            `${check(healthy.report, "imap").message} ${world.exchangeImap.commands.join("|")}`,
+        );
+        world.setScenario({ fullAccessMailboxes: [] });
+        const { run, report } = await doctor(world.doctorArgs({ imapPort: world.exchangeImap.port }));
+        assert.equal(run.code, 1);
+        const imap = check(report, "imap");
+        assert.equal(imap.status, "fail", imap.message);
+        assert.match(imap.message, /User is authenticated but not connected/);
+        assert.match(imap.fix ?? "", new RegExp(`Add-MailboxPermission -Identity ${world.mailbox} .*FullAccess`));
+        assertNoSecrets(run);
+    });
+
     it("wrong tenant: token fails with AADSTS90002 and the tenant ID fix", async () => {
         world.setScenario();
         const { run, report } = await doctor(world.doctorArgs({ tenant: "00000000-aaaa-4bbb-8ccc-000000000000" }));
