@@ -83,6 +83,16 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
         assert.match(diagnosis.fix, /Manage security defaults/);
     });
 
+    it("tells a refused password (Basic) login apart from an OAuth refusal", () => {
+        const diagnosis = diagnoseSmtpAuthReply(
+            "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [BM1P287CA0015.INDP287.PROD.OUTLOOK.COM]",
+            CONTEXT,
+        );
+        assert.match(diagnosis.message, /password \(Basic\)/);
+        assert.match(diagnosis.fix, /OAuth \(XOAUTH2\)/);
+        assert.doesNotMatch(diagnosis.fix, /New-ServicePrincipal/);
+    });
+
     it("sends 5.7.3 to the Exchange service principal and FullAccess", () => {
         const diagnosis = diagnoseSmtpAuthReply(
             "535 5.7.3 Authentication unsuccessful [AM0PR01CA0042.outlook.office365.com]",
@@ -114,6 +124,33 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
             diagnoseSendReply("550 5.1.10 RESOLVER.ADR.RecipientNotFound", "x@y.com", CONTEXT).fix,
             /--send-test-to/,
         );
+    });
+
+    it("blames the sender, not the recipient, for 550 5.7.60 (Exchange's other send-as refusal)", () => {
+        const diagnosis = diagnoseSendReply(
+            "550 5.7.60 SMTP; Client does not have permissions to send as this sender [MW2PR1901MB2155.namprd19.prod.outlook.com]",
+            "x@y.com",
+            CONTEXT,
+        );
+        assert.match(diagnosis.message, /refused to send as fax@contoso\.com/);
+        assert.match(diagnosis.fix, /Add-MailboxPermission -Identity fax@contoso\.com .*FullAccess/);
+        assert.doesNotMatch(diagnosis.fix, /--send-test-to/);
+    });
+
+    it("reads 530 5.7.57 as a login problem, and follows the AUTH refusal Exchange quotes in it", () => {
+        const quoted = diagnoseSendReply(
+            "530 5.7.57 Client not authenticated to send mail. Error: 535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
+            "x@y.com",
+            CONTEXT,
+        );
+        assert.match(quoted.fix, /Set-TransportConfig -SmtpClientAuthenticationDisabled \$false/);
+        const bare = diagnoseSendReply(
+            "530 5.7.57 Client not authenticated to send mail. [US22278CA0034.US7P278.PROD.OUTLOOK.COM]",
+            "x@y.com",
+            CONTEXT,
+        );
+        assert.match(bare.fix, /New-ServicePrincipal/);
+        assert.doesNotMatch(bare.fix, /quota, policy or recipient/);
     });
 });
 

@@ -189,6 +189,16 @@ export function diagnoseSmtpAuthReply(reply: string, context: FixContext): Diagn
     if (/SmtpClientAuthentication is disabled/i.test(text)) {
         return { message: `SMTP AUTH is disabled for the organization: ${text}`, fix: enableSmtpAuth };
     }
+    if (/basic authentication is disabled/i.test(text)) {
+        return {
+            message: `Exchange refused a password (Basic) SMTP login: ${text}`,
+            fix:
+                `Basic authentication for SMTP AUTH is off in this tenant (security defaults or an authentication policy), and ` +
+                `Microsoft is retiring it. The doctor and the Imagicle suite log in with OAuth (XOAUTH2), which this does not block: ` +
+                `make sure the suite's Email provider is Microsoft 365 (OAuth) with the app's client ID and secret, not a user name and password, ` +
+                `and that nothing between this machine and Exchange rewrites the login.`,
+        };
+    }
     if (/security defaults/i.test(text)) {
         return {
             message: `Entra security defaults block SMTP AUTH: ${text}`,
@@ -230,20 +240,27 @@ export function diagnoseImapReply(reply: string, context: FixContext): Diagnosis
 /** Turns a refused test message into the fix. */
 export function diagnoseSendReply(reply: string, recipient: string, context: FixContext): Diagnosis {
     const text = oneLine(reply);
-    if (/SendAsDenied/i.test(text)) {
+    // Exchange says this either as 554 5.2.x ...SendAsDeniedException... or as 550 5.7.60 "Client does not have
+    // permissions to send as this sender"; both are about the sender, never the recipient.
+    if (/SendAsDenied|5\.7\.60|permissions to send as this sender/i.test(text)) {
         return {
             message: `Exchange refused to send as ${context.mailbox}: ${text}`,
-            fix: `The app may send only as a mailbox it has FullAccess on; grant it (vendor troubleshooting step 5) and keep ${context.mailbox} as the sender.`,
+            fix:
+                `The app may send only as a mailbox it has FullAccess on, and the From address must be that mailbox. ` +
+                `Check Get-MailboxPermission -Identity ${context.mailbox} lists the app's service principal with FullAccess; if not, ` +
+                `Add-MailboxPermission -Identity ${context.mailbox} -User <Enterprise application object id> -AccessRights FullAccess ` +
+                `(vendor troubleshooting step 5; ucx-mail does this on pulumi up). ${PROPAGATION_NOTE}`,
         };
+    }
+    // 530 5.7.57: Exchange saw no successful login on this connection; it often quotes the AUTH refusal after "Error:".
+    if (/5\.7\.57/.test(text) || /^535 /.test(text)) {
+        return diagnoseSmtpAuthReply(text, context);
     }
     if (/^5\.1\.|\s5\.1\.\d/.test(text) || /^55[03] /.test(text)) {
         return {
             message: `The test message to ${recipient} was refused: ${text}`,
             fix: `Check the --send-test-to address; the login itself worked.`,
         };
-    }
-    if (/^535 /.test(text)) {
-        return diagnoseSmtpAuthReply(text, context);
     }
     return {
         message: `The test message to ${recipient} was refused: ${text}`,
