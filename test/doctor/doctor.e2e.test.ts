@@ -241,6 +241,23 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
         assertNoSecrets(run);
     });
 
+    it("wrong cloud: a public tenant asked for the US Government Exchange scope fails with AADSTS500011 and the --cloud fix", async () => {
+        world.setScenario();
+        const before = world.entra.tokenRequests.length;
+        const { run, report } = await doctor([...world.doctorArgs(), "--cloud", "usgov"]);
+        assert.equal(run.code, 1);
+        assert.equal(
+            world.entra.tokenRequests[before]?.get("scope")?.split(" ")[0],
+            "https://outlook.office365.us/.default",
+        );
+        const token = check(report, "token");
+        assert.match(token.message, /AADSTS500011/);
+        assert.match(token.message, /resource principal named https:\/\/outlook\.office365\.us was not found/);
+        assert.match(token.fix ?? "", /--cloud/);
+        assert.match(token.fix ?? "", /usgov: outlook\.office365\.us/);
+        assertNoSecrets(run);
+    });
+
     it("app not in the tenant: token fails with AADSTS700016", async () => {
         world.setScenario();
         const { run, report } = await doctor(world.doctorArgs({ clientId: "99999999-8888-4777-8666-555555555555" }));

@@ -31,7 +31,11 @@ describe("Entra errors (troubleshooting step 1)", () => {
             [7000222, /secretRotationKey/],
             [700016, /not in this tenant.*Application \(client\) ID/],
             [90002, /Directory \(tenant\) ID.*--cloud/],
-            [900023, /Directory \(tenant\) ID/],
+            [900023, /Directory \(tenant\) ID exactly as Entra shows it/],
+            [50059, /never common or organizations/],
+            [500011, /--cloud.*usgov: outlook\.office365\.us, china: partner\.outlook\.cn/],
+            [1002012, /\/\.default/],
+            [70011, /\/\.default/],
             [7000229, /Enterprise application/],
             [53003, /Conditional Access/],
         ];
@@ -40,6 +44,15 @@ describe("Entra errors (troubleshooting step 1)", () => {
             assert.match(diagnosis.message, new RegExp(`AADSTS${code}`));
             assert.match(diagnosis.fix, fix, `fix for AADSTS${code}`);
         }
+    });
+
+    it("tells a malformed tenant ID (900023) apart from a tenant that does not exist (90002)", () => {
+        assert.match(diagnoseEntraFailure({ aadsts: 90002 }, CONTEXT).message, /was not found/);
+        assert.doesNotMatch(diagnoseEntraFailure({ aadsts: 900023 }, CONTEXT).message, /was not found/);
+    });
+
+    it("explains an invalid_scope refusal even without an AADSTS number", () => {
+        assert.match(diagnoseEntraFailure({ error: "invalid_scope" }, CONTEXT).fix, /\/\.default/);
     });
 
     it("finds the code in the description when error_codes is absent, and links unknown codes", () => {

@@ -78,12 +78,25 @@ export function diagnoseEntraFailure(failure: EntraFailure, context: FixContext)
                     `(stack outputs applicationClientId and tenantId) (vendor troubleshooting step 1).`,
             };
         case 90002:
-        case 900023:
             return {
-                message: `Tenant ${context.tenantId} was not found (AADSTS${code}).${said}`,
+                message: `Tenant ${context.tenantId} was not found (AADSTS90002).${said}`,
                 fix:
                     `Check the Directory (tenant) ID for typos and that --cloud matches where the tenant lives ` +
                     `(public, usgov or china) (vendor troubleshooting step 1).`,
+            };
+        case 900023:
+            return {
+                message: `Entra does not read ${context.tenantId} as a tenant ID or domain (AADSTS900023).${said}`,
+                fix:
+                    `Give --tenant the Directory (tenant) ID exactly as Entra shows it (a GUID of 36 characters) or a verified domain ` +
+                    `such as contoso.onmicrosoft.com, with nothing before or after it (vendor troubleshooting step 1).`,
+            };
+        case 50059:
+            return {
+                message: `Entra could not tell which tenant to use (AADSTS50059).${said}`,
+                fix:
+                    `App-only tokens need a tenant-specific authority: give --tenant the Directory (tenant) ID, never common or organizations, ` +
+                    `and give --authority-host the host only (https://login.microsoftonline.com).`,
             };
         case 7000229:
             return {
@@ -98,14 +111,21 @@ export function diagnoseEntraFailure(failure: EntraFailure, context: FixContext)
         case 500011:
             return {
                 message: `Exchange Online was not found as a resource in this tenant (AADSTS500011).${said}`,
-                fix: `Check --cloud (public, usgov, china) and that the tenant has Exchange Online licences.`,
+                fix:
+                    `The token's scope names an Exchange Online host this tenant does not know. --cloud picks that host ` +
+                    `(public: outlook.office365.com, usgov: outlook.office365.us, china: partner.outlook.cn): make it match the cloud the tenant lives in, ` +
+                    `and check that the tenant has Exchange Online licences.`,
             };
+        case 1002012:
+        case 70011:
+            return scopeDiagnosis(`AADSTS${code}`, said);
         case 53003:
             return {
                 message: `A Conditional Access policy blocked the token (AADSTS53003).${said}`,
                 fix: `Exclude the app's service principal from the blocking Conditional Access policy, or allow its sign-in location.`,
             };
         default:
+            if (failure.error === "invalid_scope") return scopeDiagnosis(failure.error, said);
             return {
                 message: `Entra refused the token request${code ? ` (AADSTS${code})` : failure.error ? ` (${failure.error})` : ""}.${said}`,
                 fix:
@@ -115,6 +135,16 @@ export function diagnoseEntraFailure(failure: EntraFailure, context: FixContext)
                         : "."),
             };
     }
+}
+
+/** An app-only request must ask for https://<Exchange Online host>/.default; any other scope is refused. */
+function scopeDiagnosis(code: string, said: string): Diagnosis {
+    return {
+        message: `Entra refused the requested scope (${code}).${said}`,
+        fix:
+            `Client-credentials tokens must ask for the resource followed by /.default (here https://outlook.office365.com/.default, ` +
+            `or the --cloud equivalent), never a single permission such as IMAP.AccessAsApp. Check --cloud; the doctor builds the scope from it.`,
+    };
 }
 
 /** Turns a transport failure towards any endpoint into the fix. */
