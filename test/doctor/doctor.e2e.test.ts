@@ -202,6 +202,31 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
         assertNoSecrets(run);
     });
 
+    it("with --stack, the Exchange fixes carry the stack's servicePrincipalObjectId instead of a placeholder", async () => {
+        world.setScenario({ exchangeServicePrincipal: false });
+        const pulumi = createFakePulumiCli("customer-prod", {
+            tenantId: world.tenant.scenario.tenantId,
+            applicationClientId: world.tenant.scenario.clientId,
+            mailboxes: [world.mailbox],
+            clientSecret: world.tenant.scenario.clientSecret,
+            clientSecretExpiresAt: new Date(Date.now() + 120 * 86_400_000).toISOString(),
+            servicePrincipalObjectId: world.tenant.servicePrincipalObjectId,
+        });
+        try {
+            const { run, report } = await doctor(
+                [...world.doctorArgs({ identity: false }), "--stack", "customer-prod"],
+                world.doctorEnv({ secret: "", path: pulumi.path }),
+            );
+            assert.equal(run.code, 1);
+            const fix = check(report, "smtp").fix ?? "";
+            assert.match(fix, new RegExp(`-ObjectId ${world.tenant.servicePrincipalObjectId} `));
+            assert.doesNotMatch(fix, /<Enterprise application object id>/);
+            assertNoSecrets(run);
+        } finally {
+            pulumi.cleanup();
+        }
+    });
+
     it("IMAP denied (no FullAccess on the mailbox): imap fails with the Add-MailboxPermission fix", async () => {
         world.setScenario({ fullAccessMailboxes: [] });
         const { run, report } = await doctor(world.doctorArgs());

@@ -124,6 +124,17 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
         assert.match(diagnosis.fix, /SMTP\.SendAsApp/);
     });
 
+    it("quotes the stack's Enterprise application object id, so the Exchange commands paste as they are", () => {
+        const objectId = "6233fba6-0198-4277-892f-9275bf728bcc";
+        const withId = { ...CONTEXT, servicePrincipalObjectId: objectId };
+        const smtp = diagnoseSmtpAuthReply("535 5.7.3 Authentication unsuccessful", withId).fix;
+        assert.match(smtp, new RegExp(`New-ServicePrincipal -AppId ${CONTEXT.clientId} -ObjectId ${objectId} `));
+        assert.match(smtp, new RegExp(`Add-MailboxPermission -Identity fax@contoso\\.com -User ${objectId} `));
+        assert.doesNotMatch(smtp, /<Enterprise application object id>/);
+        const imap = diagnoseImapReply("BAD User is authenticated but not connected.", withId).fix;
+        assert.match(imap, new RegExp(`-User ${objectId} -AccessRights FullAccess`));
+    });
+
     it("maps a refused test message", () => {
         assert.match(
             diagnoseSendReply(

@@ -18,6 +18,8 @@ export interface FixContext {
     readonly mailbox: string;
     readonly authorityHost: string;
     readonly timeoutMs: number;
+    /** The Enterprise application object id (stack output servicePrincipalObjectId), when known. */
+    readonly servicePrincipalObjectId?: string;
 }
 
 /** A failure below the protocol: no connection, no answer, TLS refused. */
@@ -257,7 +259,7 @@ export function diagnoseImapReply(reply: string, context: FixContext): Diagnosis
             message: `Exchange accepted the token but will not open ${context.mailbox}: ${text}`,
             fix:
                 `The app lacks FullAccess on the mailbox (vendor troubleshooting step 5): ` +
-                `Add-MailboxPermission -Identity ${context.mailbox} -User <Enterprise application object id> -AccessRights FullAccess -AutoMapping:$false ` +
+                `Add-MailboxPermission -Identity ${context.mailbox} -User ${enterpriseObjectId(context)} -AccessRights FullAccess -AutoMapping:$false ` +
                 `(ucx-mail does this on pulumi up). ${PROPAGATION_NOTE}`,
         };
     }
@@ -278,7 +280,7 @@ export function diagnoseSendReply(reply: string, recipient: string, context: Fix
             fix:
                 `The app may send only as a mailbox it has FullAccess on, and the From address must be that mailbox. ` +
                 `Check Get-MailboxPermission -Identity ${context.mailbox} lists the app's service principal with FullAccess; if not, ` +
-                `Add-MailboxPermission -Identity ${context.mailbox} -User <Enterprise application object id> -AccessRights FullAccess ` +
+                `Add-MailboxPermission -Identity ${context.mailbox} -User ${enterpriseObjectId(context)} -AccessRights FullAccess ` +
                 `(vendor troubleshooting step 5; ucx-mail does this on pulumi up). ${PROPAGATION_NOTE}`,
         };
     }
@@ -302,13 +304,18 @@ function exchangeAccessFix(context: FixContext, role: string): string {
     return (
         `Exchange does not know the app or its rights yet. ` +
         `1) Service principal (vendor troubleshooting step 4): Get-ServicePrincipal | Where-Object { $_.AppId -eq "${context.clientId}" } must print one line; ` +
-        `if not, New-ServicePrincipal -AppId ${context.clientId} -ObjectId <Enterprise application object id> -DisplayName UCXSuiteMail. ` +
+        `if not, New-ServicePrincipal -AppId ${context.clientId} -ObjectId ${enterpriseObjectId(context)} -DisplayName UCXSuiteMail. ` +
         `Use the Enterprise application's Object ID (stack output servicePrincipalObjectId), not the app registration's object id. ` +
         `2) FullAccess (step 5): Get-MailboxPermission -Identity ${context.mailbox} must list that service principal with FullAccess; ` +
-        `if not, Add-MailboxPermission -Identity ${context.mailbox} -User <Enterprise application object id> -AccessRights FullAccess. ` +
+        `if not, Add-MailboxPermission -Identity ${context.mailbox} -User ${enterpriseObjectId(context)} -AccessRights FullAccess. ` +
         `3) The ${role} application role must be in the token (see the roles check). ` +
         `ucx-mail does 1) and 2) on pulumi up (or prints them in exchangeSetupScript when exchangeAuth is manual). ${PROPAGATION_NOTE}`
     );
+}
+
+/** The Enterprise application object id to paste: the stack's value, else a placeholder to fill in. */
+function enterpriseObjectId(context: FixContext): string {
+    return context.servicePrincipalObjectId ?? "<Enterprise application object id>";
 }
 
 function oneLine(text: string): string {
