@@ -36,7 +36,7 @@ describe("Entra errors (troubleshooting step 1)", () => {
             [500011, /--cloud.*usgov: outlook\.office365\.us, china: partner\.outlook\.cn/],
             [1002012, /\/\.default/],
             [70011, /\/\.default/],
-            [7000229, /Enterprise application/],
+            [7000229, /New-MgServicePrincipal -AppId 0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b/],
             [53003, /Conditional Access/],
         ];
         for (const [code, fix] of cases) {
@@ -193,6 +193,7 @@ describe("IMAP replies (troubleshooting steps 3-5)", () => {
     it("points 'authenticated but not connected' at FullAccess", () => {
         const diagnosis = diagnoseImapReply("BAD User is authenticated but not connected.", CONTEXT);
         assert.match(diagnosis.fix, /Add-MailboxPermission -Identity fax@contoso\.com/);
+        assert.match(diagnosis.fix, /primary SMTP address/);
     });
 });
 

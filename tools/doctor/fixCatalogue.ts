@@ -103,7 +103,10 @@ export function diagnoseEntraFailure(failure: EntraFailure, context: FixContext)
         case 7000229:
             return {
                 message: `The app has no Enterprise application (service principal) in this tenant (AADSTS7000229).${said}`,
-                fix: `Create it: run pulumi up (ucx-mail creates the Enterprise application), or in Entra open the app registration and create its Enterprise application.`,
+                fix:
+                    `Create it: run pulumi up (ucx-mail creates the Enterprise application); by hand, open the app registration in Entra and ` +
+                    `follow "Managed application in local directory" > Create Service Principal, or run New-MgServicePrincipal -AppId ${context.clientId} ` +
+                    `(Microsoft Graph PowerShell). Then run the Exchange steps again with the new Enterprise application's object id.`,
             };
         case 7000112:
             return {
@@ -260,7 +263,8 @@ export function diagnoseImapReply(reply: string, context: FixContext): Diagnosis
             fix:
                 `The app lacks FullAccess on the mailbox (vendor troubleshooting step 5): ` +
                 `Add-MailboxPermission -Identity ${context.mailbox} -User ${enterpriseObjectId(context)} -AccessRights FullAccess -AutoMapping:$false ` +
-                `(ucx-mail does this on pulumi up). ${PROPAGATION_NOTE}`,
+                `(ucx-mail does this on pulumi up). Exchange also says this when the login names another mailbox than the one granted: ` +
+                `--mailbox must be the mailbox's primary SMTP address. ${PROPAGATION_NOTE}`,
         };
     }
     return {
