@@ -202,11 +202,54 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
         assertNoSecrets(run);
     });
 
+    it("with --stack, the Exchange fixes carry the stack's servicePrincipalObjectId instead of a placeholder", async () => {
+        world.setScenario({ exchangeServicePrincipal: false });
+        const pulumi = createFakePulumiCli("customer-prod", {
+            tenantId: world.tenant.scenario.tenantId,
+            applicationClientId: world.tenant.scenario.clientId,
+            mailboxes: [world.mailbox],
+            clientSecret: world.tenant.scenario.clientSecret,
+            clientSecretExpiresAt: new Date(Date.now() + 120 * 86_400_000).toISOString(),
+            servicePrincipalObjectId: world.tenant.servicePrincipalObjectId,
+        });
+        try {
+            const { run, report } = await doctor(
+                [...world.doctorArgs({ identity: false }), "--stack", "customer-prod"],
+                world.doctorEnv({ secret: "", path: pulumi.path }),
+            );
+            assert.equal(run.code, 1);
+            const fix = check(report, "smtp").fix ?? "";
+            assert.match(fix, new RegExp(`-ObjectId ${world.tenant.servicePrincipalObjectId} `));
+            assert.doesNotMatch(fix, /<Enterprise application object id>/);
+            assertNoSecrets(run);
+        } finally {
+            pulumi.cleanup();
+        }
+    });
+
     it("IMAP denied (no FullAccess on the mailbox): imap fails with the Add-MailboxPermission fix", async () => {
         world.setScenario({ fullAccessMailboxes: [] });
         const { run, report } = await doctor(world.doctorArgs());
         assert.equal(run.code, 1);
         expectImap(report, "fail", new RegExp(`Add-MailboxPermission -Identity ${world.mailbox}`));
+        assertNoSecrets(run);
+    });
+
+    it("Exchange's IMAP: a login accepted without FullAccess ('authenticated but not connected') fails, never passes", async () => {
+        world.setScenario();
+        const healthy = await doctor(world.doctorArgs({ imapPort: world.exchangeImap.port }));
+        assert.equal(
+            check(healthy.report, "imap").status,
+            "pass",
+            `${check(healthy.report, "imap").message} ${world.exchangeImap.commands.join("|")}`,
+        );
+        world.setScenario({ fullAccessMailboxes: [] });
+        const { run, report } = await doctor(world.doctorArgs({ imapPort: world.exchangeImap.port }));
+        assert.equal(run.code, 1);
+        const imap = check(report, "imap");
+        assert.equal(imap.status, "fail", imap.message);
+        assert.match(imap.message, /User is authenticated but not connected/);
+        assert.match(imap.fix ?? "", new RegExp(`Add-MailboxPermission -Identity ${world.mailbox} .*FullAccess`));
         assertNoSecrets(run);
     });
 
@@ -220,6 +263,23 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
             /Tenant 00000000-aaaa-4bbb-8ccc-000000000000 was not found \(AADSTS90002\)/,
         );
         assert.match(check(report, "token").fix ?? "", /Directory \(tenant\) ID/);
+        assertNoSecrets(run);
+    });
+
+    it("wrong cloud: a public tenant asked for the US Government Exchange scope fails with AADSTS500011 and the --cloud fix", async () => {
+        world.setScenario();
+        const before = world.entra.tokenRequests.length;
+        const { run, report } = await doctor([...world.doctorArgs(), "--cloud", "usgov"]);
+        assert.equal(run.code, 1);
+        assert.equal(
+            world.entra.tokenRequests[before]?.get("scope")?.split(" ")[0],
+            "https://outlook.office365.us/.default",
+        );
+        const token = check(report, "token");
+        assert.match(token.message, /AADSTS500011/);
+        assert.match(token.message, /resource principal named https:\/\/outlook\.office365\.us was not found/);
+        assert.match(token.fix ?? "", /--cloud/);
+        assert.match(token.fix ?? "", /usgov: outlook\.office365\.us/);
         assertNoSecrets(run);
     });
 

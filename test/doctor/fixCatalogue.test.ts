@@ -31,8 +31,12 @@ describe("Entra errors (troubleshooting step 1)", () => {
             [7000222, /secretRotationKey/],
             [700016, /not in this tenant.*Application \(client\) ID/],
             [90002, /Directory \(tenant\) ID.*--cloud/],
-            [900023, /Directory \(tenant\) ID/],
-            [7000229, /Enterprise application/],
+            [900023, /Directory \(tenant\) ID exactly as Entra shows it/],
+            [50059, /never common or organizations/],
+            [500011, /--cloud.*usgov: outlook\.office365\.us, china: partner\.outlook\.cn/],
+            [1002012, /\/\.default/],
+            [70011, /\/\.default/],
+            [7000229, /New-MgServicePrincipal -AppId 0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b/],
             [53003, /Conditional Access/],
         ];
         for (const [code, fix] of cases) {
@@ -40,6 +44,15 @@ describe("Entra errors (troubleshooting step 1)", () => {
             assert.match(diagnosis.message, new RegExp(`AADSTS${code}`));
             assert.match(diagnosis.fix, fix, `fix for AADSTS${code}`);
         }
+    });
+
+    it("tells a malformed tenant ID (900023) apart from a tenant that does not exist (90002)", () => {
+        assert.match(diagnoseEntraFailure({ aadsts: 90002 }, CONTEXT).message, /was not found/);
+        assert.doesNotMatch(diagnoseEntraFailure({ aadsts: 900023 }, CONTEXT).message, /was not found/);
+    });
+
+    it("explains an invalid_scope refusal even without an AADSTS number", () => {
+        assert.match(diagnoseEntraFailure({ error: "invalid_scope" }, CONTEXT).fix, /\/\.default/);
     });
 
     it("finds the code in the description when error_codes is absent, and links unknown codes", () => {
@@ -83,6 +96,16 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
         assert.match(diagnosis.fix, /Manage security defaults/);
     });
 
+    it("tells a refused password (Basic) login apart from an OAuth refusal", () => {
+        const diagnosis = diagnoseSmtpAuthReply(
+            "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [BM1P287CA0015.INDP287.PROD.OUTLOOK.COM]",
+            CONTEXT,
+        );
+        assert.match(diagnosis.message, /password \(Basic\)/);
+        assert.match(diagnosis.fix, /OAuth \(XOAUTH2\)/);
+        assert.doesNotMatch(diagnosis.fix, /New-ServicePrincipal/);
+    });
+
     it("sends 5.7.3 to the Exchange service principal and FullAccess", () => {
         const diagnosis = diagnoseSmtpAuthReply(
             "535 5.7.3 Authentication unsuccessful [AM0PR01CA0042.outlook.office365.com]",
@@ -101,6 +124,17 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
         assert.match(diagnosis.fix, /SMTP\.SendAsApp/);
     });
 
+    it("quotes the stack's Enterprise application object id, so the Exchange commands paste as they are", () => {
+        const objectId = "6233fba6-0198-4277-892f-9275bf728bcc";
+        const withId = { ...CONTEXT, servicePrincipalObjectId: objectId };
+        const smtp = diagnoseSmtpAuthReply("535 5.7.3 Authentication unsuccessful", withId).fix;
+        assert.match(smtp, new RegExp(`New-ServicePrincipal -AppId ${CONTEXT.clientId} -ObjectId ${objectId} `));
+        assert.match(smtp, new RegExp(`Add-MailboxPermission -Identity fax@contoso\\.com -User ${objectId} `));
+        assert.doesNotMatch(smtp, /<Enterprise application object id>/);
+        const imap = diagnoseImapReply("BAD User is authenticated but not connected.", withId).fix;
+        assert.match(imap, new RegExp(`-User ${objectId} -AccessRights FullAccess`));
+    });
+
     it("maps a refused test message", () => {
         assert.match(
             diagnoseSendReply(
@@ -114,6 +148,33 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
             diagnoseSendReply("550 5.1.10 RESOLVER.ADR.RecipientNotFound", "x@y.com", CONTEXT).fix,
             /--send-test-to/,
         );
+    });
+
+    it("blames the sender, not the recipient, for 550 5.7.60 (Exchange's other send-as refusal)", () => {
+        const diagnosis = diagnoseSendReply(
+            "550 5.7.60 SMTP; Client does not have permissions to send as this sender [MW2PR1901MB2155.namprd19.prod.outlook.com]",
+            "x@y.com",
+            CONTEXT,
+        );
+        assert.match(diagnosis.message, /refused to send as fax@contoso\.com/);
+        assert.match(diagnosis.fix, /Add-MailboxPermission -Identity fax@contoso\.com .*FullAccess/);
+        assert.doesNotMatch(diagnosis.fix, /--send-test-to/);
+    });
+
+    it("reads 530 5.7.57 as a login problem, and follows the AUTH refusal Exchange quotes in it", () => {
+        const quoted = diagnoseSendReply(
+            "530 5.7.57 Client not authenticated to send mail. Error: 535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
+            "x@y.com",
+            CONTEXT,
+        );
+        assert.match(quoted.fix, /Set-TransportConfig -SmtpClientAuthenticationDisabled \$false/);
+        const bare = diagnoseSendReply(
+            "530 5.7.57 Client not authenticated to send mail. [US22278CA0034.US7P278.PROD.OUTLOOK.COM]",
+            "x@y.com",
+            CONTEXT,
+        );
+        assert.match(bare.fix, /New-ServicePrincipal/);
+        assert.doesNotMatch(bare.fix, /quota, policy or recipient/);
     });
 });
 
@@ -132,6 +193,7 @@ describe("IMAP replies (troubleshooting steps 3-5)", () => {
     it("points 'authenticated but not connected' at FullAccess", () => {
         const diagnosis = diagnoseImapReply("BAD User is authenticated but not connected.", CONTEXT);
         assert.match(diagnosis.fix, /Add-MailboxPermission -Identity fax@contoso\.com/);
+        assert.match(diagnosis.fix, /primary SMTP address/);
     });
 });
 

@@ -54,4 +54,14 @@ describe("report rendering", () => {
         ]);
         assert.equal(text, "secret=[redacted] token=[redacted] end [redacted]");
     });
+
+    it("redacts a secret in --json even where JSON escaped its quotes or backslashes", () => {
+        const secret = 'Qx8"ab\\cd~efgh';
+        const json = renderJson(
+            buildReport([{ id: "token", status: "fail", message: `Entra said: ${secret}`, fix: null }]),
+        );
+        const redacted = redactSecrets(json, [secret]);
+        assert.ok(!redacted.includes("Qx8"), redacted);
+        assert.equal(JSON.parse(redacted).checks[0].message, "Entra said: [redacted]");
+    });
 });

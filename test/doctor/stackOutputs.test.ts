@@ -11,6 +11,7 @@ const OUTPUTS = {
     tenantId: "7d2a3f4e-1b2c-4d5e-8f90-a1b2c3d4e5f6",
     applicationClientId: "0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b",
     applicationObjectId: "11111111-2222-3333-4444-555555555555",
+    servicePrincipalObjectId: "6233fba6-0198-4277-892f-9275bf728bcc",
     mailboxes: ["fax@contoso.com", "scan@contoso.com"],
     clientSecret: "Qx8~stack-secret-from-pulumi",
     clientSecretExpiresAt: "2027-05-31T00:00:00Z",
@@ -31,6 +32,7 @@ describe("stack outputs", () => {
             mailboxes: OUTPUTS.mailboxes,
             clientSecret: OUTPUTS.clientSecret,
             clientSecretExpiresAt: OUTPUTS.clientSecretExpiresAt,
+            servicePrincipalObjectId: OUTPUTS.servicePrincipalObjectId,
         });
         const lastCall = fake.calls().at(-1) ?? "";
         assert.match(lastCall, /^stack output --json --show-secrets --stack customer-prod$/);
@@ -63,7 +65,13 @@ describe("stack outputs", () => {
             mailboxes: ["one@contoso.com"],
             clientSecret: undefined,
             clientSecretExpiresAt: undefined,
+            servicePrincipalObjectId: undefined,
         });
+        assert.equal(
+            parseStackOutputs('{"servicePrincipalObjectId":"6233fba6-0198-4277-892f-9275bf728bcc"}')
+                .servicePrincipalObjectId,
+            "6233fba6-0198-4277-892f-9275bf728bcc",
+        );
         assert.throws(() => parseStackOutputs("warning: not json"), UsageError);
         assert.throws(() => parseStackOutputs("[]"), UsageError);
     });

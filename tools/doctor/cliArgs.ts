@@ -50,6 +50,8 @@ export interface StackValues {
     readonly clientSecret?: string;
     /** Output clientSecretExpiresAt (ISO 8601). */
     readonly clientSecretExpiresAt?: string;
+    /** Output servicePrincipalObjectId: the Enterprise application object id the Exchange fixes quote. */
+    readonly servicePrincipalObjectId?: string;
 }
 
 /** Everything a doctor run needs, resolved and validated. */
@@ -79,6 +81,8 @@ export interface DoctorOptions {
     readonly clientSecretExpiresAt?: string;
     /** From the stack: every configured mailbox (the doctor checks `mailbox`). */
     readonly stackMailboxes?: readonly string[];
+    /** From the stack: the Enterprise application object id, so the fixes can be pasted as they are. */
+    readonly servicePrincipalObjectId?: string;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -227,6 +231,7 @@ export function resolveDoctorOptions(
         stack: flags.stack,
         clientSecretExpiresAt: flags.stack ? stackValues.clientSecretExpiresAt : undefined,
         stackMailboxes: flags.stack ? stackValues.mailboxes : undefined,
+        servicePrincipalObjectId: flags.stack ? stackValues.servicePrincipalObjectId : undefined,
     };
 }
 

@@ -18,6 +18,8 @@ export interface FixContext {
     readonly mailbox: string;
     readonly authorityHost: string;
     readonly timeoutMs: number;
+    /** The Enterprise application object id (stack output servicePrincipalObjectId), when known. */
+    readonly servicePrincipalObjectId?: string;
 }
 
 /** A failure below the protocol: no connection, no answer, TLS refused. */
@@ -78,17 +80,33 @@ export function diagnoseEntraFailure(failure: EntraFailure, context: FixContext)
                     `(stack outputs applicationClientId and tenantId) (vendor troubleshooting step 1).`,
             };
         case 90002:
-        case 900023:
             return {
-                message: `Tenant ${context.tenantId} was not found (AADSTS${code}).${said}`,
+                message: `Tenant ${context.tenantId} was not found (AADSTS90002).${said}`,
                 fix:
                     `Check the Directory (tenant) ID for typos and that --cloud matches where the tenant lives ` +
                     `(public, usgov or china) (vendor troubleshooting step 1).`,
             };
+        case 900023:
+            return {
+                message: `Entra does not read ${context.tenantId} as a tenant ID or domain (AADSTS900023).${said}`,
+                fix:
+                    `Give --tenant the Directory (tenant) ID exactly as Entra shows it (a GUID of 36 characters) or a verified domain ` +
+                    `such as contoso.onmicrosoft.com, with nothing before or after it (vendor troubleshooting step 1).`,
+            };
+        case 50059:
+            return {
+                message: `Entra could not tell which tenant to use (AADSTS50059).${said}`,
+                fix:
+                    `App-only tokens need a tenant-specific authority: give --tenant the Directory (tenant) ID, never common or organizations, ` +
+                    `and give --authority-host the host only (https://login.microsoftonline.com).`,
+            };
         case 7000229:
             return {
                 message: `The app has no Enterprise application (service principal) in this tenant (AADSTS7000229).${said}`,
-                fix: `Create it: run pulumi up (ucx-mail creates the Enterprise application), or in Entra open the app registration and create its Enterprise application.`,
+                fix:
+                    `Create it: run pulumi up (ucx-mail creates the Enterprise application); by hand, open the app registration in Entra and ` +
+                    `follow "Managed application in local directory" > Create Service Principal, or run New-MgServicePrincipal -AppId ${context.clientId} ` +
+                    `(Microsoft Graph PowerShell). Then run the Exchange steps again with the new Enterprise application's object id.`,
             };
         case 7000112:
             return {
@@ -98,14 +116,21 @@ export function diagnoseEntraFailure(failure: EntraFailure, context: FixContext)
         case 500011:
             return {
                 message: `Exchange Online was not found as a resource in this tenant (AADSTS500011).${said}`,
-                fix: `Check --cloud (public, usgov, china) and that the tenant has Exchange Online licences.`,
+                fix:
+                    `The token's scope names an Exchange Online host this tenant does not know. --cloud picks that host ` +
+                    `(public: outlook.office365.com, usgov: outlook.office365.us, china: partner.outlook.cn): make it match the cloud the tenant lives in, ` +
+                    `and check that the tenant has Exchange Online licences.`,
             };
+        case 1002012:
+        case 70011:
+            return scopeDiagnosis(`AADSTS${code}`, said);
         case 53003:
             return {
                 message: `A Conditional Access policy blocked the token (AADSTS53003).${said}`,
                 fix: `Exclude the app's service principal from the blocking Conditional Access policy, or allow its sign-in location.`,
             };
         default:
+            if (failure.error === "invalid_scope") return scopeDiagnosis(failure.error, said);
             return {
                 message: `Entra refused the token request${code ? ` (AADSTS${code})` : failure.error ? ` (${failure.error})` : ""}.${said}`,
                 fix:
@@ -115,6 +140,16 @@ export function diagnoseEntraFailure(failure: EntraFailure, context: FixContext)
                         : "."),
             };
     }
+}
+
+/** An app-only request must ask for https://<Exchange Online host>/.default; any other scope is refused. */
+function scopeDiagnosis(code: string, said: string): Diagnosis {
+    return {
+        message: `Entra refused the requested scope (${code}).${said}`,
+        fix:
+            `Client-credentials tokens must ask for the resource followed by /.default (here https://outlook.office365.com/.default, ` +
+            `or the --cloud equivalent), never a single permission such as IMAP.AccessAsApp. Check --cloud; the doctor builds the scope from it.`,
+    };
 }
 
 /** Turns a transport failure towards any endpoint into the fix. */
@@ -189,6 +224,16 @@ export function diagnoseSmtpAuthReply(reply: string, context: FixContext): Diagn
     if (/SmtpClientAuthentication is disabled/i.test(text)) {
         return { message: `SMTP AUTH is disabled for the organization: ${text}`, fix: enableSmtpAuth };
     }
+    if (/basic authentication is disabled/i.test(text)) {
+        return {
+            message: `Exchange refused a password (Basic) SMTP login: ${text}`,
+            fix:
+                `Basic authentication for SMTP AUTH is off in this tenant (security defaults or an authentication policy), and ` +
+                `Microsoft is retiring it. The doctor and the Imagicle suite log in with OAuth (XOAUTH2), which this does not block: ` +
+                `make sure the suite's Email provider is Microsoft 365 (OAuth) with the app's client ID and secret, not a user name and password, ` +
+                `and that nothing between this machine and Exchange rewrites the login.`,
+        };
+    }
     if (/security defaults/i.test(text)) {
         return {
             message: `Entra security defaults block SMTP AUTH: ${text}`,
@@ -217,8 +262,9 @@ export function diagnoseImapReply(reply: string, context: FixContext): Diagnosis
             message: `Exchange accepted the token but will not open ${context.mailbox}: ${text}`,
             fix:
                 `The app lacks FullAccess on the mailbox (vendor troubleshooting step 5): ` +
-                `Add-MailboxPermission -Identity ${context.mailbox} -User <Enterprise application object id> -AccessRights FullAccess -AutoMapping:$false ` +
-                `(ucx-mail does this on pulumi up). ${PROPAGATION_NOTE}`,
+                `Add-MailboxPermission -Identity ${context.mailbox} -User ${enterpriseObjectId(context)} -AccessRights FullAccess -AutoMapping:$false ` +
+                `(ucx-mail does this on pulumi up). Exchange also says this when the login names another mailbox than the one granted: ` +
+                `--mailbox must be the mailbox's primary SMTP address. ${PROPAGATION_NOTE}`,
         };
     }
     return {
@@ -230,20 +276,27 @@ export function diagnoseImapReply(reply: string, context: FixContext): Diagnosis
 /** Turns a refused test message into the fix. */
 export function diagnoseSendReply(reply: string, recipient: string, context: FixContext): Diagnosis {
     const text = oneLine(reply);
-    if (/SendAsDenied/i.test(text)) {
+    // Exchange says this either as 554 5.2.x ...SendAsDeniedException... or as 550 5.7.60 "Client does not have
+    // permissions to send as this sender"; both are about the sender, never the recipient.
+    if (/SendAsDenied|5\.7\.60|permissions to send as this sender/i.test(text)) {
         return {
             message: `Exchange refused to send as ${context.mailbox}: ${text}`,
-            fix: `The app may send only as a mailbox it has FullAccess on; grant it (vendor troubleshooting step 5) and keep ${context.mailbox} as the sender.`,
+            fix:
+                `The app may send only as a mailbox it has FullAccess on, and the From address must be that mailbox. ` +
+                `Check Get-MailboxPermission -Identity ${context.mailbox} lists the app's service principal with FullAccess; if not, ` +
+                `Add-MailboxPermission -Identity ${context.mailbox} -User ${enterpriseObjectId(context)} -AccessRights FullAccess ` +
+                `(vendor troubleshooting step 5; ucx-mail does this on pulumi up). ${PROPAGATION_NOTE}`,
         };
+    }
+    // 530 5.7.57: Exchange saw no successful login on this connection; it often quotes the AUTH refusal after "Error:".
+    if (/5\.7\.57/.test(text) || /^535 /.test(text)) {
+        return diagnoseSmtpAuthReply(text, context);
     }
     if (/^5\.1\.|\s5\.1\.\d/.test(text) || /^55[03] /.test(text)) {
         return {
             message: `The test message to ${recipient} was refused: ${text}`,
             fix: `Check the --send-test-to address; the login itself worked.`,
         };
-    }
-    if (/^535 /.test(text)) {
-        return diagnoseSmtpAuthReply(text, context);
     }
     return {
         message: `The test message to ${recipient} was refused: ${text}`,
@@ -255,13 +308,18 @@ function exchangeAccessFix(context: FixContext, role: string): string {
     return (
         `Exchange does not know the app or its rights yet. ` +
         `1) Service principal (vendor troubleshooting step 4): Get-ServicePrincipal | Where-Object { $_.AppId -eq "${context.clientId}" } must print one line; ` +
-        `if not, New-ServicePrincipal -AppId ${context.clientId} -ObjectId <Enterprise application object id> -DisplayName UCXSuiteMail. ` +
+        `if not, New-ServicePrincipal -AppId ${context.clientId} -ObjectId ${enterpriseObjectId(context)} -DisplayName UCXSuiteMail. ` +
         `Use the Enterprise application's Object ID (stack output servicePrincipalObjectId), not the app registration's object id. ` +
         `2) FullAccess (step 5): Get-MailboxPermission -Identity ${context.mailbox} must list that service principal with FullAccess; ` +
-        `if not, Add-MailboxPermission -Identity ${context.mailbox} -User <Enterprise application object id> -AccessRights FullAccess. ` +
+        `if not, Add-MailboxPermission -Identity ${context.mailbox} -User ${enterpriseObjectId(context)} -AccessRights FullAccess. ` +
         `3) The ${role} application role must be in the token (see the roles check). ` +
         `ucx-mail does 1) and 2) on pulumi up (or prints them in exchangeSetupScript when exchangeAuth is manual). ${PROPAGATION_NOTE}`
     );
+}
+
+/** The Enterprise application object id to paste: the stack's value, else a placeholder to fill in. */
+function enterpriseObjectId(context: FixContext): string {
+    return context.servicePrincipalObjectId ?? "<Enterprise application object id>";
 }
 
 function oneLine(text: string): string {

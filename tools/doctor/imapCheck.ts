@@ -18,8 +18,9 @@ interface ImapError extends Error {
 const IMAP_TIMEOUT_CODES = new Set(["CONNECT_TIMEOUT", "GREETING_TIMEOUT", "UPGRADE_TIMEOUT", "ETIMEOUT"]);
 
 /**
- * Check 4 (vendor troubleshooting steps 3-5): IMAP XOAUTH2 login as the mailbox, then a STATUS of INBOX, which only
- * works when the service principal really has FullAccess on the mailbox.
+ * Check 4 (vendor troubleshooting steps 3-5): IMAP XOAUTH2 login as the mailbox, then a read-only EXAMINE of INBOX,
+ * which only works when the service principal really has FullAccess on the mailbox. EXAMINE, not STATUS: imapflow's
+ * status() answers false instead of throwing when the server refuses, which would pass a mailbox Exchange refused.
  */
 export async function runImapCheck(options: DoctorOptions, accessToken: string | undefined): Promise<CheckResult> {
     if (accessToken === undefined) {
@@ -40,10 +41,10 @@ export async function runImapCheck(options: DoctorOptions, accessToken: string |
     // imapflow emits 'error' on socket trouble; the awaited call reports it, so the event only must not crash us.
     client.on("error", () => undefined);
     try {
-        const status = await withDeadline(
+        const inbox = await withDeadline(
             (async () => {
                 await client.connect();
-                return client.status("INBOX", { messages: true });
+                return client.mailboxOpen("INBOX", { readOnly: true });
             })(),
             options.timeoutMs,
             "imap",
@@ -55,9 +56,7 @@ export async function runImapCheck(options: DoctorOptions, accessToken: string |
         return {
             id: "imap",
             status: "pass",
-            message: `IMAP XOAUTH2 login as ${options.mailbox} on ${options.imapHost}:${options.imapPort} succeeded; INBOX holds ${
-                (status && status.messages) ?? "?"
-            } message(s).`,
+            message: `IMAP XOAUTH2 login as ${options.mailbox} on ${options.imapHost}:${options.imapPort} succeeded; INBOX holds ${inbox.exists} message(s).`,
             fix: null,
         };
     } catch (error) {
@@ -139,10 +138,14 @@ export function diagnoseImapError(error: unknown, options: DoctorOptions): Diagn
     );
 }
 
-/** The server's tagged NO/BAD line without its tag, e.g. "NO AUTHENTICATE failed.", when the server said no. */
+/**
+ * The server's own words when it said no, without the tag: "NO AUTHENTICATE failed." or, for a login Exchange
+ * accepted but cannot connect to the mailbox, "User is authenticated but not connected.". imapflow keeps that text
+ * in `response` (a string after a failed login), so it must win over any generic wording.
+ */
 function serverReplyOf(error: ImapError): string | undefined {
-    if (typeof error?.response === "string" && /\b(NO|BAD)\b/.test(error.response)) {
-        return error.response.replace(/^\S+\s+(?=(NO|BAD)\b)/, "");
+    if (typeof error?.response === "string" && error.response.trim() !== "") {
+        return error.response.trim().replace(/^\S+\s+(?=(NO|BAD)\b)/, "");
     }
     if (error?.authenticationFailed) {
         return `NO ${error.responseText ?? "AUTHENTICATE failed."}`;

@@ -57,7 +57,10 @@ export function redactSecrets(text: string, secrets: readonly (string | undefine
     for (const secret of secrets) {
         // Very short values would redact ordinary words; real secrets and tokens are long.
         if (secret === undefined || secret.length < 8) continue;
-        result = result.split(secret).join(REDACTED);
+        // --json escapes quotes, backslashes and control characters, so the secret may appear in that form too.
+        for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)])) {
+            result = result.split(form).join(REDACTED);
+        }
     }
     return result;
 }

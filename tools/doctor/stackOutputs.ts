@@ -69,6 +69,7 @@ export function parseStackOutputs(json: string): StackValues {
         mailboxes,
         clientSecret: stringOrUndefined(record.clientSecret),
         clientSecretExpiresAt: stringOrUndefined(record.clientSecretExpiresAt),
+        servicePrincipalObjectId: stringOrUndefined(record.servicePrincipalObjectId),
     };
 }
 

@@ -182,6 +182,7 @@ export function fixContextOf(options: DoctorOptions): FixContext {
         mailbox: options.mailbox,
         authorityHost: options.authorityHost,
         timeoutMs: options.timeoutMs,
+        servicePrincipalObjectId: options.servicePrincipalObjectId,
     };
 }
 

@@ -1,6 +1,7 @@
 import { createTestCertificateAuthority, TestCertificateAuthority } from "./testCertificateAuthority";
 import { DovecotImapServer, findDovecot, startDovecotImapServer } from "./dovecotImapServer";
 import { EntraTokenServer, startEntraTokenServer } from "./entraTokenServer";
+import { ExchangeImapServer, startExchangeImapServer } from "./exchangeImapServer";
 import { ExchangeSmtpServer, startExchangeSmtpServer } from "./exchangeSmtpServer";
 import { FakeTenant, healthyScenario, TenantScenario } from "./fakeTenant";
 import { SilentServer, startSilentServer } from "./silentServer";
@@ -15,6 +16,8 @@ export interface DoctorWorld {
     /** Dovecot, when it could start; otherwise imapUnavailable says why. */
     readonly imap?: DovecotImapServer;
     readonly imapUnavailable?: string;
+    /** Exchange's own IMAP behaviour where Dovecot differs: login accepted, mailbox not connected. */
+    readonly exchangeImap: ExchangeImapServer;
     readonly silent: SilentServer;
     /** Puts the healthy scenario back, then applies the patch. */
     setScenario(patch?: Partial<TenantScenario>): void;
@@ -48,6 +51,8 @@ export async function startDoctorWorld(): Promise<DoctorWorld> {
         started.push(smtp);
         const silent = await startSilentServer();
         started.push(silent);
+        const exchangeImap = await startExchangeImapServer(tenant, tls);
+        started.push(exchangeImap);
         let imap: DovecotImapServer | undefined;
         let imapUnavailable: string | undefined;
         if (!findDovecot()) {
@@ -68,6 +73,7 @@ export async function startDoctorWorld(): Promise<DoctorWorld> {
             smtp,
             imap,
             imapUnavailable,
+            exchangeImap,
             silent,
             setScenario(patch = {}) {
                 tenant.scenario = {

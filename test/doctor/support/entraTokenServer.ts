@@ -2,8 +2,11 @@ import { randomUUID } from "node:crypto";
 import { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, Server } from "node:https";
 import { AddressInfo } from "node:net";
-import { FakeTenant } from "./fakeTenant";
+import { EXCHANGE_AUDIENCE, FakeTenant } from "./fakeTenant";
 import { readBody } from "./httpBody";
+
+// MSAL adds these to every request; Entra ignores them when it checks the resource scope.
+const OIDC_SCOPES = ["openid", "profile", "offline_access"];
 
 /** A loopback HTTPS stand-in for login.microsoftonline.com: OpenID metadata and the v2.0 token endpoint. */
 export interface EntraTokenServer {
@@ -112,16 +115,30 @@ export async function startEntraTokenServer(
                 );
                 return;
             }
+            // Entra's two scope refusals: no "/.default" at all (1002012), or a resource the tenant does not have (500011).
             const scope = form.get("scope") ?? "";
             const resource = scope.split(" ").find((entry) => entry.endsWith("/.default"));
-            if (resource !== "https://outlook.office365.com/.default") {
+            if (resource === undefined) {
+                const given = scope.split(" ").find((entry) => !OIDC_SCOPES.includes(entry)) ?? scope;
                 sendJson(
                     response,
                     400,
                     entraError(
                         "invalid_scope",
-                        70011,
-                        `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid.`,
+                        1002012,
+                        `The provided value for scope ${given} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+                    ),
+                );
+                return;
+            }
+            if (resource !== `${EXCHANGE_AUDIENCE}/.default`) {
+                sendJson(
+                    response,
+                    400,
+                    entraError(
+                        "invalid_resource",
+                        500011,
+                        `The resource principal named ${resource.replace("/.default", "")} was not found in the tenant named ${tenant.scenario.tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
                     ),
                 );
                 return;

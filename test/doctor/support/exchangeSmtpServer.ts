@@ -23,6 +23,7 @@ export const SMTP_REPLY = {
     disabledForTenant: `5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. [${SERVER_NAME}]`,
     disabledForMailbox: `5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information. [${SERVER_NAME}]`,
     securityDefaults: `5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy. Contact your administrator. [${SERVER_NAME}]`,
+    basicAuthDisabled: `5.7.139 Authentication unsuccessful, basic authentication is disabled. [${SERVER_NAME}]`,
     sendAsDenied: `5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message. [${SERVER_NAME}]`,
 };
 
@@ -45,8 +46,9 @@ export async function startExchangeSmtpServer(
         size: 157286400,
         closeTimeout: 1000,
         onAuth(auth: SMTPServerAuthentication, _session: SMTPServerSession, callback) {
+            // Exchange Online no longer takes passwords for SMTP AUTH in tenants that turned Basic off.
             if (auth.method !== "XOAUTH2") {
-                callback(reply(535, SMTP_REPLY.authUnsuccessful));
+                callback(reply(535, SMTP_REPLY.basicAuthDisabled));
                 return;
             }
             const claims = tenant.verifyAccessToken(auth.accessToken ?? "");
