@@ -98,6 +98,10 @@ describe("Pulumi.yaml", () => {
                 return;
             }
             assert.ok("default" in declared, `${key} has a default, so the CLI does not require it`);
+            // The CLI writes a missing key's default into the stack as plain text, then refuses a plain value for a
+            // key declared secret: such a key would break every stack that leaves it unset. The program itself
+            // refuses a secret key stored in plain text (parseUcxMailConfig's isStoredAsSecret).
+            assert.notEqual(declared.secret, true, `${key}: a key with a default cannot be declared secret`);
             assert.ok(fitsDeclaredType(declared, declared.default), `${key}: the CLI accepts its default`);
             const programDefault = (CONFIG_DEFAULTS as Record<string, unknown>)[key] ?? "";
             assert.deepEqual(declared.default, programDefault, `${key}: same default as CONFIG_DEFAULTS`);
