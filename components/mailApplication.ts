@@ -29,6 +29,19 @@ export function adoptionOptions(objectId: string | undefined): pulumi.CustomReso
     return objectId === undefined ? {} : { import: `/applications/${objectId}`, ignoreChanges: ["*"] };
 }
 
+/**
+ * The warning every run prints while existingApplicationObjectId is set: `ignoreChanges: ["*"]` keeps the adopted app
+ * exactly as it is, so config changes would otherwise be ignored without a word.
+ */
+export function adoptionNotice(objectId: string): string {
+    return (
+        `existingApplicationObjectId is set, so the app registration ${objectId} is adopted exactly as it is: its ` +
+        `display name, owners, note and required permissions (including a legacy full_access_as_app) stay as they ` +
+        `are while this key is set. Once this pulumi up has succeeded, run pulumi config rm ` +
+        `existingApplicationObjectId, then pulumi up again to bring the app to the configured state.`
+    );
+}
+
 export class MailApplication extends pulumi.ComponentResource {
     readonly application: azuread.Application;
     readonly servicePrincipal: azuread.ServicePrincipal;
@@ -69,6 +82,10 @@ export class MailApplication extends pulumi.ComponentResource {
             },
             { parent: this, ...adoptionOptions(args.adoptApplicationObjectId) },
         );
+
+        if (args.adoptApplicationObjectId !== undefined) {
+            void pulumi.log.warn(adoptionNotice(args.adoptApplicationObjectId), this);
+        }
 
         this.servicePrincipal = new azuread.ServicePrincipal(
             `${name}-enterprise-app`,

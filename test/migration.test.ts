@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { adoptionOptions } from "../components/mailApplication";
+import { adoptionNotice, adoptionOptions } from "../components/mailApplication";
 import { EXCHANGE_ONLINE_APP_ROLE_IDS } from "./support/fakeTenant";
 import { ofType, runProgram, type DeclaredResource, type ProgramRun } from "./support/program";
 
@@ -49,6 +49,41 @@ describe("a stack that adopts an existing app registration", () => {
     it("takes over the app's existing enterprise application instead of failing on it", () => {
         const [sp] = ofType(adopted, "azuread:index/servicePrincipal:ServicePrincipal");
         assert.equal(sp.inputs.useExisting, true);
+    });
+});
+
+/** Runs the program and collects what it warns about (without an engine, Pulumi's log.warn goes to console.warn). */
+async function warningsOf(config: Record<string, unknown>): Promise<string[]> {
+    const warnings: string[] = [];
+    const original = console.warn;
+    console.warn = (...args: unknown[]) => void warnings.push(args.map(String).join(" "));
+    try {
+        await runProgram(config);
+    } finally {
+        console.warn = original;
+    }
+    return warnings;
+}
+
+describe("a stack that still carries existingApplicationObjectId", () => {
+    it("warns on every run that the adopted app is left as it is, and how to end the adoption", async () => {
+        const warnings = await warningsOf({
+            mailboxes: ["fax@contoso.com"],
+            existingApplicationObjectId: EXISTING_APP,
+        });
+        const notices = warnings.filter((w) => w.includes("existingApplicationObjectId"));
+        assert.equal(notices.length, 1, warnings.join("\n"));
+        assert.ok(notices[0].endsWith(adoptionNotice(EXISTING_APP)));
+        assert.match(notices[0], /pulumi config rm existingApplicationObjectId/);
+        assert.match(notices[0], new RegExp(EXISTING_APP));
+    });
+
+    it("says nothing of the kind for a stack that created its own app", async () => {
+        const warnings = await warningsOf({ mailboxes: ["fax@contoso.com"] });
+        assert.deepEqual(
+            warnings.filter((w) => w.includes("existingApplicationObjectId")),
+            [],
+        );
     });
 });
 
