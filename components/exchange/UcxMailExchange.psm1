@@ -27,7 +27,7 @@ function New-UcxFailure {
 function Hide-UcxSecret {
     <#
     .SYNOPSIS
-        Replaces every registered secret value in a text with '***' so error messages can be printed safely.
+        Replaces every registered secret value, and anything shaped like a JWT, with '***' so messages can be printed safely.
     #>
     [CmdletBinding()]
     [OutputType([string])]
@@ -36,7 +36,8 @@ function Hide-UcxSecret {
     foreach ($secret in $script:SecretsToHide) {
         if (-not [string]::IsNullOrEmpty($secret)) { $Text = $Text.Replace($secret, '***') }
     }
-    $Text
+    # Also any JWT, such as a token the Exchange module fetched itself and quoted in an error: never registered here.
+    [regex]::Replace($Text, 'eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}(\.[A-Za-z0-9_-]*)?', '***')
 }
 
 function Write-UcxLog {
@@ -504,10 +505,16 @@ function Sync-UcxExchangeAccess {
         $report.previous.mailboxes[$mailbox] = $original
         if (-not $hasFullAccess -and $PSCmdlet.ShouldProcess($mailbox, "Add-MailboxPermission FullAccess for $ServicePrincipalObjectId")) {
             # Right after New-ServicePrincipal the principal can be "not found" for minutes: retry within the budget.
+            $addWarnings = New-Object System.Collections.Generic.List[object]
             Invoke-UcxExchangeStep -Step "Add-MailboxPermission $mailbox" -RetryNotFound -Action {
-                Add-MailboxPermission -Identity $mailbox -User $ServicePrincipalObjectId -AccessRights FullAccess -AutoMapping:$false -Confirm:$false | Out-Null
+                Add-MailboxPermission -Identity $mailbox -User $ServicePrincipalObjectId -AccessRights FullAccess -AutoMapping:$false -Confirm:$false -WarningAction SilentlyContinue -WarningVariable addWarning | Out-Null
+                foreach ($warning in @($addWarning)) { $addWarnings.Add($warning) }
             }
-            Add-UcxChange -Report $report -Cmdlet 'Add-MailboxPermission' -Identity $mailbox -Detail @{ user = $ServicePrincipalObjectId; accessRights = 'FullAccess' }
+            # Exchange only warns when the grant exists already (the list had not shown it): nothing was written.
+            $alreadyPresent = @($addWarnings | Where-Object { [string]$_ -match 'already present' }).Count -gt 0
+            foreach ($warning in $addWarnings) { Write-UcxLog "Add-MailboxPermission $mailbox`: $warning" }
+            if ($alreadyPresent) { $report.found.mailboxes[$mailbox]['fullAccess'] = $true }
+            else { Add-UcxChange -Report $report -Cmdlet 'Add-MailboxPermission' -Identity $mailbox -Detail @{ user = $ServicePrincipalObjectId; accessRights = 'FullAccess' } }
         }
     }
     # ...then SMTP AUTH, which never waits: a run that gives up above has not yet changed a value it must remember.

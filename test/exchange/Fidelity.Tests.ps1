@@ -93,6 +93,32 @@ Describe 'Fidelity to Exchange Online output' {
         }
     }
 
+    Context 'Add-MailboxPermission on a grant that exists already' {
+        It 'reports no change when Exchange only warns that the entry is already present' {
+            $principal = @{ AppId = $AppId; ObjectId = $ObjectId; DisplayName = 'UCXSuiteMail' }
+            $tenantPath = New-Tenant -Options @{ ServicePrincipals = @($principal); Permissions = @{ 'fax@contoso.com' = @($ObjectId) } }
+            $env:UCX_FAKE_EXO_STATE = $tenantPath
+            try {
+                Import-Module (Join-Path $PSScriptRoot 'fake/ExchangeOnlineManagement/ExchangeOnlineManagement.psm1') -Force
+                Import-Module (Join-Path $PSScriptRoot '../../components/exchange/UcxMailExchange.psd1') -Force
+                Connect-ExchangeOnline -ManagedIdentity -Organization 'contoso.onmicrosoft.com' -ShowBanner:$false
+                # A permission list that lags behind: it does not show the grant yet.
+                Mock -ModuleName UcxMailExchange Get-MailboxPermission {
+                    [pscustomobject]@{ Identity = 'fax@contoso.com'; User = 'NT AUTHORITY\SELF'; AccessRights = @('FullAccess', 'ReadPermission'); IsInherited = $false; Deny = $false }
+                }
+                $report = Sync-UcxExchangeAccess -AppId $AppId -ServicePrincipalObjectId $ObjectId -ServicePrincipalName 'UCXSuiteMail' `
+                    -Mailboxes @('fax@contoso.com') -SmtpAuth unchanged 2>$null
+                @((Get-FakeExchangeTenant -Path $tenantPath).writes | ForEach-Object { $_.cmdlet }) | Should -Be @('Add-MailboxPermission')
+                $report.changed.Count | Should -Be 0
+                $report.found.mailboxes['fax@contoso.com'].fullAccess | Should -BeTrue
+            } finally {
+                Disconnect-ExchangeOnline -Confirm:$false 6>$null
+                Remove-Module ExchangeOnlineManagement, UcxMailExchange -ErrorAction SilentlyContinue
+                Remove-Item Env:UCX_FAKE_EXO_STATE
+            }
+        }
+    }
+
     Context 'host output of the Exchange module' {
         It 'keeps stdout to the one JSON line although disconnect prints "Disconnected successfully !"' {
             $tenantPath = New-Tenant
