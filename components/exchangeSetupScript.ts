@@ -23,9 +23,29 @@ export interface ExchangeSetupScriptInput {
     readonly moduleSource: string;
 }
 
-/** A PowerShell single-quoted literal; doubling quotes is the only escape such a literal has. */
+/**
+ * A PowerShell expression for a string, written in printable ASCII only. Printable ASCII runs become single-quoted
+ * literals (doubling ' is their only escape); every other UTF-16 unit becomes [char]0xNNNN. PowerShell also ends a
+ * single-quoted literal at the typographic quotes U+2018-U+201B, and Windows PowerShell 5.1 reads a script saved
+ * without BOM in the ANSI code page, so a raw non-ASCII character could end the literal or arrive garbled.
+ */
 export function powerShellLiteral(value: string): string {
-    return `'${value.replace(/'/g, "''")}'`;
+    const parts: string[] = [];
+    let run = "";
+    for (let index = 0; index < value.length; index++) {
+        const unit = value.charCodeAt(index);
+        if (unit >= 0x20 && unit <= 0x7e) {
+            run += unit === 0x27 ? "''" : value[index];
+            continue;
+        }
+        if (run !== "") parts.push(`'${run}'`);
+        run = "";
+        parts.push(`[char]0x${unit.toString(16).toUpperCase().padStart(4, "0")}`);
+    }
+    if (parts.length === 0) return `'${run}'`;
+    if (run !== "") parts.push(`'${run}'`);
+    // -join turns the pieces into one string; [char] + [char] alone would add their codes.
+    return `(-join @(${parts.join(", ")}))`;
 }
 
 /** The self-contained, idempotent script to paste after an interactive Connect-ExchangeOnline. Holds no secret. */

@@ -27,7 +27,7 @@ function New-UcxFailure {
 function Hide-UcxSecret {
     <#
     .SYNOPSIS
-        Replaces every registered secret value in a text with '***' so error messages can be printed safely.
+        Replaces every registered secret value, and anything shaped like a JWT, with '***' so messages can be printed safely.
     #>
     [CmdletBinding()]
     [OutputType([string])]
@@ -36,7 +36,8 @@ function Hide-UcxSecret {
     foreach ($secret in $script:SecretsToHide) {
         if (-not [string]::IsNullOrEmpty($secret)) { $Text = $Text.Replace($secret, '***') }
     }
-    $Text
+    # Also any JWT, such as a token the Exchange module fetched itself and quoted in an error: never registered here.
+    [regex]::Replace($Text, 'eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}(\.[A-Za-z0-9_-]*)?', '***')
 }
 
 function Write-UcxLog {
@@ -47,6 +48,26 @@ function Write-UcxLog {
     [CmdletBinding()]
     param([Parameter(Mandatory)] [string] $Message)
     [Console]::Error.WriteLine('ucx-mail exchange: ' + (Hide-UcxSecret $Message))
+}
+
+function Invoke-UcxQuietly {
+    <#
+    .SYNOPSIS
+        Runs a block and sends its warnings, verbose, debug and host lines to stderr, dropping its output.
+    .DESCRIPTION
+        The Exchange module talks on the host (Disconnect-ExchangeOnline prints "Disconnected successfully !" with
+        Write-Host), and pwsh writes host output to stdout, which must carry nothing but the JSON line.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [scriptblock] $Action)
+    $records = & $Action 3>&1 4>&1 5>&1 6>&1
+    foreach ($record in @($records)) {
+        if ($record -is [System.Management.Automation.WarningRecord] -or $record -is [System.Management.Automation.InformationalRecord] -or
+            $record -is [System.Management.Automation.InformationRecord]) {
+            $text = ([string]$record).Trim()
+            if ($text) { Write-UcxLog $text }
+        }
+    }
 }
 
 function Reset-UcxRetryBudget {
@@ -75,7 +96,7 @@ function Get-UcxTransientReason {
     [CmdletBinding()]
     [OutputType([string])]
     param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Message, [switch] $RetryNotFound)
-    if ($Message -match 'throttl|server ?busy|too many (requests|concurrent)|micro ?delay|\(429\)|try again later') { return 'throttled' }
+    if ($Message -match 'throttl|server (is )?busy|too many (requests|concurrent)|micro ?delay|\(429\)|try again later') { return 'throttled' }
     if ($RetryNotFound -and $Message -match "couldn't be found|could not be found|wasn't found|was not found|does not exist") { return 'not found yet' }
     $null
 }
@@ -179,29 +200,65 @@ function ConvertFrom-UcxExchangeState {
             'run `pulumi up` again, which starts from what it finds.'))
 }
 
+function Get-UcxExchangeServicePrincipalList {
+    <#
+    .SYNOPSIS
+        Lists every Exchange service principal (Get-ServicePrincipal with an empty -Identity lists them all).
+    #>
+    [CmdletBinding()]
+    param()
+    , @(Invoke-UcxExchangeStep -Step 'Get-ServicePrincipal' -Action { @(Get-ServicePrincipal) } | Where-Object { $null -ne $_ })
+}
+
 function Get-UcxExchangeServicePrincipal {
     <#
     .SYNOPSIS
-        Finds the Exchange service principal for an application id; an empty -Identity lists all, so filter by AppId.
+        Finds the Exchange service principal for an application id in a list, or lists them first.
     #>
     [CmdletBinding()]
-    param([Parameter(Mandatory)] [string] $AppId)
-    $all = Invoke-UcxExchangeStep -Step 'Get-ServicePrincipal' -Action { @(Get-ServicePrincipal) }
-    @($all | Where-Object { $null -ne $_ -and [string]$_.AppId -eq $AppId }) | Select-Object -First 1
+    param([Parameter(Mandatory)] [string] $AppId, [AllowNull()] [AllowEmptyCollection()] [object[]] $All)
+    if (-not $PSBoundParameters.ContainsKey('All')) { $All = Get-UcxExchangeServicePrincipalList }
+    @($All | Where-Object { $null -ne $_ -and [string]$_.AppId -eq $AppId }) | Select-Object -First 1
+}
+
+function Get-UcxPrincipalKey {
+    <#
+    .SYNOPSIS
+        The values under which Get-MailboxPermission may list a principal: its ids and every display name only it has.
+    .DESCRIPTION
+        Exchange shows a service principal's grant under the principal's display name (the vendor's troubleshooting
+        step 5), so a name counts only while no other service principal carries it too.
+    #>
+    [CmdletBinding()]
+    [OutputType([string[]])]
+    param(
+        [Parameter(Mandatory)] [string] $AppId,
+        [Parameter(Mandatory)] [string] $ObjectId,
+        [AllowEmptyCollection()] [string[]] $Name = @(),
+        [AllowNull()] [AllowEmptyCollection()] [object[]] $All = @()
+    )
+    $taken = @($All | Where-Object { $null -ne $_ -and [string]$_.AppId -ne $AppId } | ForEach-Object { ([string]$_.DisplayName).ToLowerInvariant() })
+    $keys = @($ObjectId, $AppId) + @($Name | Where-Object { -not [string]::IsNullOrWhiteSpace($_) -and $taken -notcontains $_.ToLowerInvariant() })
+    , @($keys | Select-Object -Unique)
 }
 
 function Test-UcxFullAccess {
     <#
     .SYNOPSIS
         Tells whether the principal holds an explicit, non-deny FullAccess permission on the mailbox.
+    .DESCRIPTION
+        Reads the whole list like the vendor's troubleshooting step 5 and matches the User column against the principal's
+        keys: the -User filter of Get-MailboxPermission is documented for users and groups only, not service principals.
     #>
     [CmdletBinding()]
     [OutputType([bool])]
-    param([Parameter(Mandatory)] [string] $Mailbox, [Parameter(Mandatory)] [string] $User)
-    $entries = Invoke-UcxExchangeStep -Step "Get-MailboxPermission $Mailbox" -RetryNotFound -Action {
-        @(Get-MailboxPermission -Identity $Mailbox -User $User)
-    }
-    $granted = @($entries | Where-Object { $null -ne $_ -and (@($_.AccessRights) -join ',') -match 'FullAccess' -and -not $_.Deny })
+    param([Parameter(Mandatory)] [string] $Mailbox, [Parameter(Mandatory)] [AllowEmptyCollection()] [string[]] $PrincipalKey)
+    if ($PrincipalKey.Count -eq 0) { return $false }
+    $entries = Invoke-UcxExchangeStep -Step "Get-MailboxPermission $Mailbox" -Action { @(Get-MailboxPermission -Identity $Mailbox) }
+    $granted = @($entries | Where-Object {
+            $null -ne $_ -and -not $_.Deny -and -not $_.IsInherited -and (@($_.AccessRights) -join ',') -match 'FullAccess' -and
+            $PrincipalKey -contains ([string]$_.User).Trim()
+        })
     $granted.Count -gt 0
 }
 
@@ -247,14 +304,18 @@ function Remove-UcxPrincipalGrant {
     [CmdletBinding(SupportsShouldProcess)]
     param([Parameter(Mandatory)] $Previous, [Parameter(Mandatory)] $Report)
     $objectId = [string]$Previous['servicePrincipalObjectId']
-    $principal = Get-UcxExchangeServicePrincipal -AppId ([string]$Previous['appId'])
+    $appId = [string]$Previous['appId']
+    $all = Get-UcxExchangeServicePrincipalList
+    $principal = Get-UcxExchangeServicePrincipal -AppId $appId -All $all
+    $keys = @()
+    if ($null -ne $principal) { $keys = Get-UcxPrincipalKey -AppId $appId -ObjectId $objectId -Name @([string]$principal.DisplayName) -All $all }
     foreach ($mailbox in @($Previous['previous']['mailboxes'].Keys)) {
         if ($null -eq $principal) { break }
         $original = $Previous['previous']['mailboxes'][$mailbox]
         if (-not $original.Contains('fullAccess') -or $original['fullAccess']) { continue }
         $smtp = Get-UcxMailboxSmtpSetting -Mailbox $mailbox -AllowMissing
         if (-not $smtp.Exists) { Write-UcxLog "mailbox $mailbox no longer exists; nothing to revoke"; continue }
-        if (-not (Test-UcxFullAccess -Mailbox $mailbox -User $objectId)) { continue }
+        if (-not (Test-UcxFullAccess -Mailbox $mailbox -PrincipalKey $keys)) { continue }
         if ($PSCmdlet.ShouldProcess($mailbox, "Remove FullAccess of $objectId")) {
             Invoke-UcxExchangeStep -Step "Remove-MailboxPermission $mailbox" -RetryNotFound -Action {
                 Remove-MailboxPermission -Identity $mailbox -User $objectId -AccessRights FullAccess -Confirm:$false | Out-Null
@@ -265,19 +326,20 @@ function Remove-UcxPrincipalGrant {
     $originalPrincipal = $Previous['previous']['servicePrincipal']
     if ($null -eq $principal -or $null -eq $originalPrincipal) { return }
     if (-not $originalPrincipal['present']) {
-        if ($PSCmdlet.ShouldProcess([string]$Previous['appId'], 'Remove-ServicePrincipal')) {
+        # By AppId: the object id property is ObjectId in current output and ServiceId in older output.
+        if ($PSCmdlet.ShouldProcess($appId, 'Remove-ServicePrincipal')) {
             Invoke-UcxExchangeStep -Step 'Remove-ServicePrincipal' -RetryNotFound -Action {
-                Remove-ServicePrincipal -Identity ([string]$principal.ObjectId) -Confirm:$false | Out-Null
+                Remove-ServicePrincipal -Identity $appId -Confirm:$false | Out-Null
             }
-            Add-UcxChange -Report $Report -Cmdlet 'Remove-ServicePrincipal' -Identity ([string]$principal.ObjectId)
+            Add-UcxChange -Report $Report -Cmdlet 'Remove-ServicePrincipal' -Identity $appId
         }
     } elseif ([string]$principal.DisplayName -cne [string]$originalPrincipal['displayName']) {
         $name = [string]$originalPrincipal['displayName']
-        if ($PSCmdlet.ShouldProcess([string]$principal.ObjectId, "Rename service principal back to '$name'")) {
+        if ($PSCmdlet.ShouldProcess($appId, "Rename service principal back to '$name'")) {
             Invoke-UcxExchangeStep -Step 'Set-ServicePrincipal' -RetryNotFound -Action {
-                Set-ServicePrincipal -Identity ([string]$principal.ObjectId) -DisplayName $name -Confirm:$false | Out-Null
+                Set-ServicePrincipal -Identity $appId -DisplayName $name -Confirm:$false | Out-Null
             }
-            Add-UcxChange -Report $Report -Cmdlet 'Set-ServicePrincipal' -Identity ([string]$principal.ObjectId) -Detail @{ displayName = $name }
+            Add-UcxChange -Report $Report -Cmdlet 'Set-ServicePrincipal' -Identity $appId -Detail @{ displayName = $name }
         }
     }
 }
@@ -383,7 +445,16 @@ function Sync-UcxExchangeAccess {
     }
 
     # Service principal: look it up by AppId, create it with -ObjectId (never the deprecated -ServiceId), fix its name.
-    $principal = Get-UcxExchangeServicePrincipal -AppId $AppId
+    $allPrincipals = Get-UcxExchangeServicePrincipalList
+    $principal = Get-UcxExchangeServicePrincipal -AppId $AppId -All $allPrincipals
+    # Get-MailboxPermission names a principal only by display name, so two principals with one name cannot be told apart.
+    $namesake = @($allPrincipals | Where-Object { $null -ne $_ -and [string]$_.AppId -ne $AppId -and ([string]$_.DisplayName) -eq $ServicePrincipalName }) | Select-Object -First 1
+    if ($null -ne $namesake) {
+        throw (New-UcxFailure -ErrorId 'UcxMailExchange.NameTaken' -Message (
+                "Another Exchange service principal (AppId $([string]$namesake.AppId)) is already named '$([string]$namesake.DisplayName)'. " +
+                'Get-MailboxPermission lists principals by display name, so ucx-mail could not tell their mailbox grants apart; ' +
+                'set a different exchangeServicePrincipalName and run `pulumi up` again (nothing was granted to this app).'))
+    }
     $report.found.servicePrincipal = [ordered]@{ present = ($null -ne $principal); displayName = $(if ($principal) { [string]$principal.DisplayName } else { $null }) }
     if ($null -ne $previousPrincipal) { $report.previous.servicePrincipal = $previousPrincipal }
     else { $report.previous.servicePrincipal = $report.found.servicePrincipal }
@@ -403,13 +474,18 @@ function Sync-UcxExchangeAccess {
             if ($created) { Add-UcxChange -Report $report -Cmdlet 'New-ServicePrincipal' -Identity $AppId -Detail @{ objectId = $ServicePrincipalObjectId; displayName = $ServicePrincipalName } }
         }
     } elseif ([string]$principal.DisplayName -cne $ServicePrincipalName) {
-        if ($PSCmdlet.ShouldProcess([string]$principal.ObjectId, "Set-ServicePrincipal -DisplayName $ServicePrincipalName")) {
+        # By AppId: the object id property is ObjectId in current output and ServiceId in older output.
+        if ($PSCmdlet.ShouldProcess($AppId, "Set-ServicePrincipal -DisplayName $ServicePrincipalName")) {
             Invoke-UcxExchangeStep -Step 'Set-ServicePrincipal' -RetryNotFound -Action {
-                Set-ServicePrincipal -Identity ([string]$principal.ObjectId) -DisplayName $ServicePrincipalName -Confirm:$false | Out-Null
+                Set-ServicePrincipal -Identity $AppId -DisplayName $ServicePrincipalName -Confirm:$false | Out-Null
             }
-            Add-UcxChange -Report $report -Cmdlet 'Set-ServicePrincipal' -Identity ([string]$principal.ObjectId) -Detail @{ displayName = $ServicePrincipalName }
+            Add-UcxChange -Report $report -Cmdlet 'Set-ServicePrincipal' -Identity $AppId -Detail @{ displayName = $ServicePrincipalName }
         }
     }
+    # A grant can still be listed under the old name for a moment after a rename, so both names count.
+    $principalNames = @($ServicePrincipalName)
+    if ($null -ne $principal) { $principalNames += [string]$principal.DisplayName }
+    $principalKey = Get-UcxPrincipalKey -AppId $AppId -ObjectId $ServicePrincipalObjectId -Name $principalNames -All $allPrincipals
 
     # A principal that ucx-mail created can only hold grants that ucx-mail made, even ones from a run that failed.
     $principalWasPresent = [bool]$report.previous.servicePrincipal['present']
@@ -421,7 +497,7 @@ function Sync-UcxExchangeAccess {
         $smtp = Get-UcxMailboxSmtpSetting -Mailbox $mailbox
         $smtpFound[$mailbox] = $smtp.Value
         $hasFullAccess = $false
-        if ($principalExists) { $hasFullAccess = Test-UcxFullAccess -Mailbox $mailbox -User $ServicePrincipalObjectId }
+        if ($principalExists) { $hasFullAccess = Test-UcxFullAccess -Mailbox $mailbox -PrincipalKey $principalKey }
         $report.found.mailboxes[$mailbox] = [ordered]@{ fullAccess = $hasFullAccess; smtpClientAuthenticationDisabled = $smtp.Value }
         $original = $(if ($previousMailboxes.Contains($mailbox)) { $previousMailboxes[$mailbox] } else { [ordered]@{} })
         if (-not $original.Contains('fullAccess')) { $original['fullAccess'] = ($hasFullAccess -and $principalWasPresent) }
@@ -429,10 +505,16 @@ function Sync-UcxExchangeAccess {
         $report.previous.mailboxes[$mailbox] = $original
         if (-not $hasFullAccess -and $PSCmdlet.ShouldProcess($mailbox, "Add-MailboxPermission FullAccess for $ServicePrincipalObjectId")) {
             # Right after New-ServicePrincipal the principal can be "not found" for minutes: retry within the budget.
+            $addWarnings = New-Object System.Collections.Generic.List[object]
             Invoke-UcxExchangeStep -Step "Add-MailboxPermission $mailbox" -RetryNotFound -Action {
-                Add-MailboxPermission -Identity $mailbox -User $ServicePrincipalObjectId -AccessRights FullAccess -AutoMapping:$false -Confirm:$false | Out-Null
+                Add-MailboxPermission -Identity $mailbox -User $ServicePrincipalObjectId -AccessRights FullAccess -AutoMapping:$false -Confirm:$false -WarningAction SilentlyContinue -WarningVariable addWarning | Out-Null
+                foreach ($warning in @($addWarning)) { $addWarnings.Add($warning) }
             }
-            Add-UcxChange -Report $report -Cmdlet 'Add-MailboxPermission' -Identity $mailbox -Detail @{ user = $ServicePrincipalObjectId; accessRights = 'FullAccess' }
+            # Exchange only warns when the grant exists already (the list had not shown it): nothing was written.
+            $alreadyPresent = @($addWarnings | Where-Object { [string]$_ -match 'already present' }).Count -gt 0
+            foreach ($warning in $addWarnings) { Write-UcxLog "Add-MailboxPermission $mailbox`: $warning" }
+            if ($alreadyPresent) { $report.found.mailboxes[$mailbox]['fullAccess'] = $true }
+            else { Add-UcxChange -Report $report -Cmdlet 'Add-MailboxPermission' -Identity $mailbox -Detail @{ user = $ServicePrincipalObjectId; accessRights = 'FullAccess' } }
         }
     }
     # ...then SMTP AUTH, which never waits: a run that gives up above has not yet changed a value it must remember.
@@ -448,7 +530,7 @@ function Sync-UcxExchangeAccess {
 
     # Mailboxes that left the configuration: revoke what ucx-mail granted and restore their SMTP setting.
     foreach ($mailbox in @($previousMailboxes.Keys | Where-Object { $Mailboxes -notcontains $_ })) {
-        Restore-UcxMailbox -Mailbox $mailbox -Original $previousMailboxes[$mailbox] -User $ServicePrincipalObjectId -PrincipalExists $principalExists -Report $report -WhatIf:$WhatIfPreference
+        Restore-UcxMailbox -Mailbox $mailbox -Original $previousMailboxes[$mailbox] -User $ServicePrincipalObjectId -PrincipalKey $(if ($principalExists) { $principalKey } else { @() }) -Report $report -WhatIf:$WhatIfPreference
     }
 
     # Organization-wide SMTP AUTH only when asked for; otherwise put back what an earlier run changed.
@@ -475,15 +557,14 @@ function Restore-UcxMailbox {
         [Parameter(Mandatory)] [string] $Mailbox,
         [Parameter(Mandatory)] [System.Collections.IDictionary] $Original,
         [Parameter(Mandatory)] [string] $User,
-        [Parameter(Mandatory)] [bool] $PrincipalExists,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [string[]] $PrincipalKey,
         [Parameter(Mandatory)] $Report
     )
     $smtp = Get-UcxMailboxSmtpSetting -Mailbox $Mailbox -AllowMissing
     if (-not $smtp.Exists) { Write-UcxLog "mailbox $Mailbox no longer exists; nothing to restore"; return }
     $found = [ordered]@{ smtpClientAuthenticationDisabled = $smtp.Value }
     if ($Original.Contains('fullAccess') -and -not $Original['fullAccess']) {
-        $hasFullAccess = $false
-        if ($PrincipalExists) { $hasFullAccess = Test-UcxFullAccess -Mailbox $Mailbox -User $User }
+        $hasFullAccess = Test-UcxFullAccess -Mailbox $Mailbox -PrincipalKey $PrincipalKey
         $found['fullAccess'] = $hasFullAccess
         if ($hasFullAccess -and $PSCmdlet.ShouldProcess($Mailbox, "Remove FullAccess of $User")) {
             Invoke-UcxExchangeStep -Step "Remove-MailboxPermission $Mailbox" -RetryNotFound -Action {
@@ -517,16 +598,19 @@ function Remove-UcxExchangeAccess {
     $objectId = [string]$PreviousState['servicePrincipalObjectId']
     $report = New-UcxReport -Operation 'remove' -AppId ([string]$PreviousState['appId']) -ObjectId $objectId -Name ([string]$PreviousState['servicePrincipalName']) -Mailboxes @() -SmtpAuth ([string]$PreviousState['smtpAuth'])
     $report.previous = [ordered]@{}
-    $principalExists = $null -ne (Get-UcxExchangeServicePrincipal -AppId ([string]$PreviousState['appId']))
+    $appId = [string]$PreviousState['appId']
+    $all = Get-UcxExchangeServicePrincipalList
+    $principal = Get-UcxExchangeServicePrincipal -AppId $appId -All $all
+    $keys = @()
+    if ($null -ne $principal) { $keys = Get-UcxPrincipalKey -AppId $appId -ObjectId $objectId -Name @([string]$principal.DisplayName) -All $all }
     foreach ($mailbox in @($PreviousState['previous']['mailboxes'].Keys)) {
-        Restore-UcxMailbox -Mailbox $mailbox -Original $PreviousState['previous']['mailboxes'][$mailbox] -User $objectId -PrincipalExists $principalExists -Report $report -WhatIf:$WhatIfPreference
+        Restore-UcxMailbox -Mailbox $mailbox -Original $PreviousState['previous']['mailboxes'][$mailbox] -User $objectId -PrincipalKey $keys -Report $report -WhatIf:$WhatIfPreference
     }
     if ($PreviousState['previous'].Contains('organization')) {
         $current = Invoke-UcxExchangeStep -Step 'Get-TransportConfig' -Action { (Get-TransportConfig).SmtpClientAuthenticationDisabled }
         $report.found.organization = [ordered]@{ smtpClientAuthenticationDisabled = $current }
         Set-UcxOrganizationSmtpSetting -Current $current -Desired $PreviousState['previous']['organization']['smtpClientAuthenticationDisabled'] -Report $report -WhatIf:$WhatIfPreference
     }
-    $principal = Get-UcxExchangeServicePrincipal -AppId ([string]$PreviousState['appId'])
     $report.found.servicePrincipal = [ordered]@{ present = ($null -ne $principal); displayName = $(if ($principal) { [string]$principal.DisplayName } else { $null }) }
     $withoutMailboxes = [ordered]@{}
     foreach ($key in $PreviousState.Keys) { $withoutMailboxes[$key] = $PreviousState[$key] }
@@ -692,7 +776,7 @@ function Connect-UcxExchangeOnline {
     }
     if (-not $PSCmdlet.ShouldProcess($Settings.Organization, "Connect-ExchangeOnline ($($Settings.Auth))")) { return }
     try {
-        Connect-ExchangeOnline @parameters | Out-Null
+        Invoke-UcxQuietly { Connect-ExchangeOnline @parameters }
     } catch {
         $firstLine = (Hide-UcxSecret $_.Exception.Message) -split "`r?`n" | Select-Object -First 1
         throw (New-UcxFailure -ErrorId 'UcxMailExchange.ConnectFailed' -Message (
@@ -720,7 +804,7 @@ function Invoke-UcxMailExchange {
         $settings = Get-UcxExchangeSetting
         $previousState = ConvertFrom-UcxExchangeState -Json $env:PULUMI_COMMAND_STDOUT
         Reset-UcxRetryBudget -MaxWaitMinutes $settings.MaxWaitMinutes -TimeScale $settings.TimeScale
-        try { Import-Module ExchangeOnlineManagement -ErrorAction Stop -Verbose:$false }
+        try { Invoke-UcxQuietly { Import-Module ExchangeOnlineManagement -ErrorAction Stop -Verbose:$false } }
         catch {
             throw (New-UcxFailure -ErrorId 'UcxMailExchange.BadInput' -Message 'The ExchangeOnlineManagement module is not installed; run: Install-Module ExchangeOnlineManagement -Scope CurrentUser.')
         }
@@ -753,7 +837,7 @@ function Invoke-UcxMailExchange {
         [Console]::Error.WriteLine('ucx-mail exchange: ' + (Hide-UcxSecret $_.Exception.Message))
         $exitCode = 1
     } finally {
-        try { Disconnect-ExchangeOnline -Confirm:$false -ErrorAction Stop | Out-Null }
+        try { Invoke-UcxQuietly { Disconnect-ExchangeOnline -Confirm:$false -ErrorAction Stop } }
         catch { Write-UcxLog ('disconnect failed: ' + $_.Exception.Message) }
     }
     $exitCode

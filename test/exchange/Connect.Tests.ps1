@@ -174,6 +174,14 @@ Describe 'Connect-ExchangeOnline per exchangeAuth' {
             (Get-FakeExchangeTenant -Path $tenantPath).writes.Count | Should -Be 0
             Assert-NoSecret $run
         }
+        It 'masks a token that the Exchange module quotes in an error, although ucx-mail never saw it' {
+            $moduleToken = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL291dGxvb2sifQ.c2lnbmF0dXJl'
+            $tenantPath = New-ConnectTenant -Options @{ ConnectError = "UnAuthorized: Bearer $moduleToken was rejected (401)." }
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment managedIdentity)
+            $run.ExitCode | Should -Be 3
+            $run.Stderr | Should -Match 'UnAuthorized: Bearer \*\*\* was rejected'
+            $run.Stderr | Should -Not -Match 'eyJhdWQiOiJodHRwczovL291dGxvb2sifQ'
+        }
         It 'exits 2 naming every bad variable in one sentence' {
             $tenantPath = New-ConnectTenant
             $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment certificate @{

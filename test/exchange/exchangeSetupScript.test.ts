@@ -1,6 +1,10 @@
 // The manual-mode script renderer: pure, so tested directly.
 
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { readExchangeModuleSource } from "../../components/exchangeAccess";
@@ -16,10 +20,15 @@ const input = {
     moduleSource: readExchangeModuleSource(),
 };
 
+const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+const printableAscii = fc.string({
+    unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)),
+});
+
 describe("powerShellLiteral", () => {
-    it("yields a single-quoted literal in which every inner quote is doubled", () => {
+    it("yields, for printable ASCII, a single-quoted literal in which every inner quote is doubled", () => {
         fc.assert(
-            fc.property(fc.string(), (value) => {
+            fc.property(printableAscii, (value) => {
                 const literal = powerShellLiteral(value);
                 assert.ok(literal.startsWith("'") && literal.endsWith("'"));
                 const inner = literal.slice(1, -1);
@@ -27,6 +36,46 @@ describe("powerShellLiteral", () => {
                 assert.equal(inner.replace(/''/g, "'"), value);
             }),
         );
+    });
+
+    it("yields printable ASCII for any string, so Windows PowerShell 5.1 reads it the same in any code page", () => {
+        fc.assert(
+            fc.property(fc.string({ unit: "binary" }), (value) => {
+                assert.match(powerShellLiteral(value), /^[\x20-\x7e]*$/);
+            }),
+        );
+    });
+
+    const tricky = [
+        "O\u2019Brien mail", // a typographic apostrophe ends a PowerShell single-quoted literal
+        "a\u2018; Write-Output injected; $z = \u2019b",
+        "Fax Espa\u00f1a \u00c4\u00d6\u00dc",
+        "\u00d1", // UTF-8 C3 91: 0x91 is a typographic quote in Windows-1252
+        "mail \ud83d\udce0 and 'quotes' and `backticks` and $dollars",
+        "",
+    ];
+    const pwsh = spawnSync("dotnet", ["tool", "run", "pwsh", "-NoProfile", "-Command", "exit 0"], {
+        cwd: PROJECT_ROOT,
+    });
+    it("evaluates in PowerShell to exactly the original string", { skip: pwsh.status !== 0 }, () => {
+        const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ucx-literal-")), "literals.ps1");
+        // Each value comes back as its UTF-16 code units in hex, so no console encoding can blur the comparison.
+        const lines = tricky.map(
+            (value) =>
+                `-join @([int[]][char[]][string]${powerShellLiteral(value)} | ForEach-Object { '{0:X4}' -f $_ })`,
+        );
+        fs.writeFileSync(script, lines.join("\n") + "\n", "ascii");
+        const run = spawnSync("dotnet", ["tool", "run", "pwsh", "-NoProfile", "-NonInteractive", "-File", script], {
+            cwd: PROJECT_ROOT,
+            encoding: "utf8",
+        });
+        assert.equal(run.status, 0, run.stderr);
+        const expected = tricky.map((value) =>
+            Array.from({ length: value.length }, (_, index) =>
+                value.charCodeAt(index).toString(16).toUpperCase().padStart(4, "0"),
+            ).join(""),
+        );
+        assert.deepEqual(run.stdout.split("\n").slice(0, tricky.length), expected);
     });
 });
 
@@ -52,6 +101,26 @@ describe("renderExchangeSetupScript", () => {
     it("quotes a name that contains a single quote", () => {
         const quoted = renderExchangeSetupScript({ ...input, servicePrincipalName: "O'Brien Mail" });
         assert.ok(quoted.includes("-ServicePrincipalName 'O''Brien Mail'"));
+    });
+
+    it("is printable ASCII plus newlines even for a name with typographic quotes and accents", () => {
+        const rendered = renderExchangeSetupScript({
+            ...input,
+            servicePrincipalName: "Imagicle\u2019s Fax Espa\u00f1a",
+        });
+        assert.match(rendered, /^[\x20-\x7e\n]*$/);
+        assert.ok(
+            rendered.includes(
+                "-ServicePrincipalName (-join @('Imagicle', [char]0x2019, 's Fax Espa', [char]0x00F1, 'a'))",
+            ),
+        );
+    });
+
+    it("adds no PowerShell 7 operator around the embedded module (?? ?. && || ternary)", () => {
+        const [before, after] = script.split(input.moduleSource.trimEnd());
+        for (const line of [...before.split("\n"), ...after.split("\n")].filter((text) => !text.startsWith("#"))) {
+            assert.doesNotMatch(line.replace(/'[^']*'/g, "''"), /\?\?|\?\.|&&|\|\||\s\?\s/, line);
+        }
     });
 
     it("refuses an out-of-range wait and an empty mailbox list", () => {

@@ -13,6 +13,8 @@ function New-FakeExchangeTenant {
         Writes a fake tenant to a JSON file and returns its path.
     .PARAMETER Mailboxes
         Address -> SmtpClientAuthenticationDisabled ($null, $true or $false).
+    .PARAMETER PrincipalIdProperty
+        The property of Get-ServicePrincipal output that carries the Entra object id: ObjectId, or ServiceId as in older output.
     #>
     [CmdletBinding(SupportsShouldProcess)]
     param(
@@ -25,7 +27,8 @@ function New-FakeExchangeTenant {
         [int] $ThrottleEvery = 0,
         [string] $ConnectError,
         [hashtable] $Expected = @{},
-        [string] $Organization = 'contoso.onmicrosoft.com'
+        [string] $Organization = 'contoso.onmicrosoft.com',
+        [ValidateSet('ObjectId', 'ServiceId')] [string] $PrincipalIdProperty = 'ObjectId'
     )
     $mailboxTable = [ordered]@{}
     foreach ($address in $Mailboxes.Keys) {
@@ -36,6 +39,7 @@ function New-FakeExchangeTenant {
     $tenant = [ordered]@{
         config            = [ordered]@{
             organization = $Organization; propagationCalls = $PropagationCalls; throttleEvery = $ThrottleEvery
+            principalIdProperty = $PrincipalIdProperty
             connectError = $(if ($ConnectError) { $ConnectError } else { $null })
             expected     = [ordered]@{
                 appId = $Expected['appId']; certificatePassword = $Expected['certificatePassword']

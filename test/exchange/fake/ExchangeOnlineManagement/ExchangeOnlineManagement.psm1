@@ -4,6 +4,10 @@
 # real parameter names and answer like Exchange Online: duplicates fail, existing permissions only warn, $null/$true/
 # $false stay distinct, a new service principal is "not found" for config.propagationCalls calls, and every
 # config.throttleEvery-th call is throttled. Every write and every connect is recorded.
+# Like the real module it talks on the host: Connect-ExchangeOnline prints its banner unless -ShowBanner:$false, and
+# Disconnect-ExchangeOnline prints "Disconnected successfully !" with Write-Host (which pwsh sends to stdout).
+# Get-MailboxPermission lists a service principal under its display name, and its -User filter resolves only what the
+# cmdlet reference lists (mailbox users, mail users, security groups), never a service principal.
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
@@ -112,6 +116,11 @@ function Connect-ExchangeOnline {
     }
     if ($Organization -and $Organization -ne [string]$tenant.config.organization) { throw "AADSTS90002: Tenant '$Organization' not found." }
     $script:Session = @{ Organization = $Organization }
+    if (-not $PSBoundParameters.ContainsKey('ShowBanner') -or $ShowBanner) {
+        Write-Host '----------------------------------------------------------------------------------------'
+        Write-Host 'This V3 EXO PowerShell module contains new REST API backed Exchange Online cmdlets. (fake)'
+        Write-Host '----------------------------------------------------------------------------------------'
+    }
 }
 
 function Disconnect-ExchangeOnline {
@@ -121,6 +130,7 @@ function Disconnect-ExchangeOnline {
     $tenant.disconnects = [int]$tenant.disconnects + 1
     Save-FakeTenant $tenant
     $script:Session = $null
+    Write-Host 'Disconnected successfully !'
 }
 
 function Get-ServicePrincipal {
@@ -131,12 +141,20 @@ function Get-ServicePrincipal {
         $principal = Find-FakePrincipal $tenant $Identity
         Save-FakeTenant $tenant
         if ($null -eq $principal) { throw "The operation couldn't be performed because object '$Identity' couldn't be found on 'FAKEPR01A001.PROD.OUTLOOK.COM'." }
-        return [pscustomobject]$principal
+        return (ConvertTo-FakePrincipalView $tenant $principal)
     }
     # An empty identity lists every service principal in the tenant.
     $visible = @($tenant.servicePrincipals | Where-Object { Test-FakeVisible $tenant $_ })
     Save-FakeTenant $tenant
-    $visible | ForEach-Object { [pscustomobject]@{ AppId = $_.AppId; ObjectId = $_.ObjectId; DisplayName = $_.DisplayName; Identity = $_.Identity } }
+    $visible | ForEach-Object { ConvertTo-FakePrincipalView $tenant $_ }
+}
+
+# The Entra object id is ObjectId in current output and ServiceId in older output (the parameter was renamed in 2023).
+function ConvertTo-FakePrincipalView([hashtable] $Tenant, [hashtable] $Principal) {
+    $view = [ordered]@{ AppId = $Principal.AppId; DisplayName = $Principal.DisplayName; Identity = $Principal.Identity }
+    $idProperty = $(if ([string]$Tenant.config['principalIdProperty']) { [string]$Tenant.config['principalIdProperty'] } else { 'ObjectId' })
+    $view[$idProperty] = $Principal.ObjectId
+    [pscustomobject]$view
 }
 
 function New-ServicePrincipal {
@@ -183,19 +201,28 @@ function Get-MailboxPermission {
     param([Parameter(Mandatory, Position = 0)] [string] $Identity, [string] $User, [switch] $Owner)
     $tenant = Enter-FakeCall 'Get-MailboxPermission'
     $mailbox = Get-FakeMailbox $tenant $Identity
-    $entries = @([pscustomobject]@{ Identity = $Identity; User = 'NT AUTHORITY\SELF'; AccessRights = @('FullAccess', 'ReadPermission'); IsInherited = $false; Deny = $false })
+    $entries = @(
+        [pscustomobject]@{ Identity = $Identity; User = 'NT AUTHORITY\SELF'; AccessRights = @('FullAccess', 'ReadPermission'); IsInherited = $false; Deny = $false; InheritanceType = 'All'; UserSid = 'S-1-5-10'; UserKey = '' }
+        [pscustomobject]@{ Identity = $Identity; User = 'FAKEPR01A001\Organization Management'; AccessRights = @('FullAccess'); IsInherited = $true; Deny = $true; InheritanceType = 'All'; UserSid = 'S-1-5-21-1-2-3-1001'; UserKey = '' }
+    )
     foreach ($permission in $mailbox.permissions) {
+        # Exchange shows a service principal by its display name (the vendor's troubleshooting step 5), a user by address.
         $display = [string]$permission.User
         $principal = @($tenant.servicePrincipals | Where-Object { $_.ObjectId -eq $permission.User }) | Select-Object -First 1
         if ($principal) { $display = $principal.DisplayName }
-        $entries += [pscustomobject]@{ Identity = $Identity; User = $display; AccessRights = @($permission.AccessRights); IsInherited = $false; Deny = [bool]$permission.Deny; UserKey = $permission.User }
+        $entries += [pscustomobject]@{ Identity = $Identity; User = $display; AccessRights = @($permission.AccessRights); IsInherited = $false; Deny = [bool]$permission.Deny; InheritanceType = 'All'; UserSid = 'S-1-5-21-1-2-3-' + [Math]::Abs($display.GetHashCode()); UserKey = $permission.User }
     }
     if ($User) {
-        $resolved = Resolve-FakeUser $tenant $User
-        $entries = @($entries | Where-Object { $_.PSObject.Properties['UserKey'] -and $_.UserKey -eq $resolved.Key })
+        # -User takes mailbox users, mail users and security groups; a service principal is not one of them.
+        $key = $User.ToLowerInvariant()
+        if (-not $tenant.mailboxes.ContainsKey($key)) {
+            Save-FakeTenant $tenant
+            throw "The operation couldn't be performed because object '$User' couldn't be found on 'FAKEPR01A001.PROD.OUTLOOK.COM'."
+        }
+        $entries = @($entries | Where-Object { $_.UserKey -eq $key })
     }
     Save-FakeTenant $tenant
-    $entries | Select-Object Identity, User, AccessRights, IsInherited, Deny
+    $entries | Select-Object Identity, User, AccessRights, IsInherited, Deny, InheritanceType, UserSid
 }
 
 function Add-MailboxPermission {

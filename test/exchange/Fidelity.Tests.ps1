@@ -1,0 +1,180 @@
+# The reconcile against the shapes real Exchange Online returns: a service principal shown by display name in
+# Get-MailboxPermission, an object id that older output calls ServiceId, host output from connect and disconnect.
+# Also checks that the module the manual script embeds stays Windows PowerShell 5.1 syntax and plain ASCII.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'fake/FakeExchangeTenant.psm1') -Force
+    $script:AppId = '0f4d6a1e-7c1b-4c53-9d6e-3a8b2f1c0a11'
+    $script:ObjectId = '7a1e2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b'
+    $script:OtherAppId = '9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'
+    $script:OtherObjectId = '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f'
+    $script:ModulePath = Join-Path $PSScriptRoot '../../components/exchange/UcxMailExchange.psm1'
+
+    function New-RunEnvironment {
+        param([string[]] $Mailboxes = @('fax@contoso.com'), [string] $Name = 'UCXSuiteMail')
+        @{
+            UCX_EXCHANGE_AUTH = 'managedIdentity'; UCX_EXCHANGE_ORGANIZATION = 'contoso.onmicrosoft.com'
+            UCX_EXCHANGE_APP_ID = $script:AppId; UCX_EXCHANGE_SP_OBJECT_ID = $script:ObjectId
+            UCX_EXCHANGE_SP_DISPLAY_NAME = $Name; UCX_EXCHANGE_MAILBOXES = (ConvertTo-Json -InputObject @($Mailboxes) -Compress)
+            UCX_EXCHANGE_SMTP_AUTH = 'mailbox'; UCX_EXCHANGE_MAX_WAIT_MINUTES = '1'
+        }
+    }
+
+    function New-Tenant {
+        param([hashtable] $Options = @{})
+        $path = Join-Path $TestDrive ("tenant-{0}.json" -f [guid]::NewGuid())
+        New-FakeExchangeTenant -Path $path -Mailboxes @{ 'fax@contoso.com' = $null; 'notify@contoso.com' = $true } -Expected @{ managedIdentity = $true } @Options
+    }
+
+    function Get-WriteName([string] $TenantPath) { @((Get-FakeExchangeTenant -Path $TenantPath).writes | ForEach-Object { $_.cmdlet }) }
+}
+
+Describe 'Fidelity to Exchange Online output' {
+    Context 'Get-MailboxPermission shows the service principal by its display name' {
+        It 'finds its own FullAccess without the -User filter, so a re-run writes nothing' {
+            $tenantPath = New-Tenant
+            $first = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-RunEnvironment)
+            $first.ExitCode | Should -Be 0 -Because $first.Stderr
+            Clear-FakeExchangeLog -Path $tenantPath
+            $again = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-RunEnvironment) -PreviousStdout $first.Stdout
+            $again.ExitCode | Should -Be 0 -Because $again.Stderr
+            $again.Report.found.mailboxes['fax@contoso.com'].fullAccess | Should -BeTrue
+            Get-WriteName $tenantPath | Should -BeNullOrEmpty
+        }
+        It 'does not mistake another principal''s FullAccess for its own' {
+            $other = @{ AppId = $OtherAppId; ObjectId = $OtherObjectId; DisplayName = 'Scanner app' }
+            $tenantPath = New-Tenant -Options @{ ServicePrincipals = @($other); Permissions = @{ 'fax@contoso.com' = @($OtherObjectId) } }
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-RunEnvironment)
+            $run.ExitCode | Should -Be 0 -Because $run.Stderr
+            $run.Report.found.mailboxes['fax@contoso.com'].fullAccess | Should -BeFalse
+            @((Get-FakeExchangeTenant -Path $tenantPath).mailboxes['fax@contoso.com'].permissions | ForEach-Object { $_.User }) | Should -Be @($OtherObjectId, $ObjectId)
+        }
+        It 'refuses, before any write, a name that another service principal already has' {
+            $other = @{ AppId = $OtherAppId; ObjectId = $OtherObjectId; DisplayName = 'ucxsuitemail' }
+            $tenantPath = New-Tenant -Options @{ ServicePrincipals = @($other); Permissions = @{ 'fax@contoso.com' = @($OtherObjectId) } }
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-RunEnvironment)
+            $run.ExitCode | Should -Be 1
+            $run.Stderr | Should -Match "already named 'ucxsuitemail'.*exchangeServicePrincipalName"
+            Get-WriteName $tenantPath | Should -BeNullOrEmpty
+        }
+        It 'delete finds and removes the grant it made, and a second delete writes nothing' {
+            $tenantPath = New-Tenant
+            $first = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-RunEnvironment)
+            $delete = Invoke-UcxExchangeEntry -Operation remove -TenantPath $tenantPath -Environment (New-RunEnvironment) -PreviousStdout $first.Stdout
+            $delete.ExitCode | Should -Be 0 -Because $delete.Stderr
+            (Get-FakeExchangeTenant -Path $tenantPath).mailboxes['fax@contoso.com'].permissions.Count | Should -Be 0
+            Clear-FakeExchangeLog -Path $tenantPath
+            $again = Invoke-UcxExchangeEntry -Operation remove -TenantPath $tenantPath -Environment (New-RunEnvironment) -PreviousStdout $first.Stdout
+            $again.ExitCode | Should -Be 0 -Because $again.Stderr
+            Get-WriteName $tenantPath | Should -BeNullOrEmpty
+        }
+    }
+
+    Context 'Get-ServicePrincipal output that names the object id ServiceId' {
+        It 'renames and later restores an existing principal by its AppId, whatever the id property is called' {
+            $principal = @{ AppId = $AppId; ObjectId = $ObjectId; DisplayName = 'Old name' }
+            $tenantPath = New-Tenant -Options @{ ServicePrincipals = @($principal); PrincipalIdProperty = 'ServiceId' }
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-RunEnvironment)
+            $run.ExitCode | Should -Be 0 -Because $run.Stderr
+            $rename = @((Get-FakeExchangeTenant -Path $tenantPath).writes | Where-Object cmdlet -EQ 'Set-ServicePrincipal')
+            $rename.Count | Should -Be 1
+            $rename[0].parameters.Identity | Should -Be $AppId
+            $delete = Invoke-UcxExchangeEntry -Operation remove -TenantPath $tenantPath -Environment (New-RunEnvironment) -PreviousStdout $run.Stdout
+            $delete.ExitCode | Should -Be 0 -Because $delete.Stderr
+            (Get-FakeExchangeTenant -Path $tenantPath).servicePrincipals[0].DisplayName | Should -Be 'Old name'
+        }
+        It 'removes a principal it created by its AppId' {
+            $tenantPath = New-Tenant -Options @{ PrincipalIdProperty = 'ServiceId' }
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-RunEnvironment)
+            $delete = Invoke-UcxExchangeEntry -Operation remove -TenantPath $tenantPath -Environment (New-RunEnvironment) -PreviousStdout $run.Stdout
+            $delete.ExitCode | Should -Be 0 -Because $delete.Stderr
+            $tenant = Get-FakeExchangeTenant -Path $tenantPath
+            $tenant.servicePrincipals.Count | Should -Be 0
+            @($tenant.writes | Where-Object cmdlet -EQ 'Remove-ServicePrincipal')[0].parameters.Identity | Should -Be $AppId
+        }
+    }
+
+    Context 'Add-MailboxPermission on a grant that exists already' {
+        It 'reports no change when Exchange only warns that the entry is already present' {
+            $principal = @{ AppId = $AppId; ObjectId = $ObjectId; DisplayName = 'UCXSuiteMail' }
+            $tenantPath = New-Tenant -Options @{ ServicePrincipals = @($principal); Permissions = @{ 'fax@contoso.com' = @($ObjectId) } }
+            $env:UCX_FAKE_EXO_STATE = $tenantPath
+            try {
+                Import-Module (Join-Path $PSScriptRoot 'fake/ExchangeOnlineManagement/ExchangeOnlineManagement.psm1') -Force
+                Import-Module (Join-Path $PSScriptRoot '../../components/exchange/UcxMailExchange.psd1') -Force
+                Connect-ExchangeOnline -ManagedIdentity -Organization 'contoso.onmicrosoft.com' -ShowBanner:$false
+                # A permission list that lags behind: it does not show the grant yet.
+                Mock -ModuleName UcxMailExchange Get-MailboxPermission {
+                    [pscustomobject]@{ Identity = 'fax@contoso.com'; User = 'NT AUTHORITY\SELF'; AccessRights = @('FullAccess', 'ReadPermission'); IsInherited = $false; Deny = $false }
+                }
+                $report = Sync-UcxExchangeAccess -AppId $AppId -ServicePrincipalObjectId $ObjectId -ServicePrincipalName 'UCXSuiteMail' `
+                    -Mailboxes @('fax@contoso.com') -SmtpAuth unchanged 2>$null
+                @((Get-FakeExchangeTenant -Path $tenantPath).writes | ForEach-Object { $_.cmdlet }) | Should -Be @('Add-MailboxPermission')
+                $report.changed.Count | Should -Be 0
+                $report.found.mailboxes['fax@contoso.com'].fullAccess | Should -BeTrue
+            } finally {
+                Disconnect-ExchangeOnline -Confirm:$false 6>$null
+                Remove-Module ExchangeOnlineManagement, UcxMailExchange -ErrorAction SilentlyContinue
+                Remove-Item Env:UCX_FAKE_EXO_STATE
+            }
+        }
+    }
+
+    Context 'host output of the Exchange module' {
+        It 'keeps stdout to the one JSON line although disconnect prints "Disconnected successfully !"' {
+            $tenantPath = New-Tenant
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-RunEnvironment)
+            $run.ExitCode | Should -Be 0 -Because $run.Stderr
+            $run.StdoutLines | Should -Be 1
+            $run.Stdout | Should -Not -Match 'Disconnected'
+            $run.Stderr | Should -Match 'Disconnected successfully'
+            (Get-FakeExchangeTenant -Path $tenantPath).disconnects | Should -Be 1
+        }
+    }
+
+    Context 'the module the manual script embeds' {
+        BeforeAll {
+            $tokens = $null; $errors = $null
+            $script:Ast = [System.Management.Automation.Language.Parser]::ParseFile((Resolve-Path $ModulePath).ProviderPath, [ref]$tokens, [ref]$errors)
+            $script:ParseErrors = $errors
+            $script:Tokens = $tokens
+        }
+        It 'parses' { $ParseErrors | Should -BeNullOrEmpty }
+        It 'uses none of the PowerShell 7 operators: ternary, pipeline chains, ??, ??=, ?. and ?[]' {
+            $sevenOnly = @($Ast.FindAll({
+                        param($node)
+                        $node -is [System.Management.Automation.Language.TernaryExpressionAst] -or
+                        $node -is [System.Management.Automation.Language.PipelineChainAst] -or
+                        ($node -is [System.Management.Automation.Language.BinaryExpressionAst] -and $node.Operator -eq 'QuestionQuestion') -or
+                        ($node -is [System.Management.Automation.Language.AssignmentStatementAst] -and $node.Operator -eq 'QuestionQuestionEquals') -or
+                        ($node -is [System.Management.Automation.Language.MemberExpressionAst] -and $node.NullConditional) -or
+                        ($node -is [System.Management.Automation.Language.IndexExpressionAst] -and $node.NullConditional)
+                    }, $true))
+            @($sevenOnly | ForEach-Object { "line $($_.Extent.StartLineNumber): $($_.Extent.Text)" }) | Should -BeNullOrEmpty
+        }
+        It 'calls no parameter or API that Windows PowerShell 5.1 lacks' {
+            $sevenOnlyParameters = @{
+                'ConvertFrom-Json' = @('AsHashtable', 'Depth', 'NoEnumerate'); 'ConvertTo-Json' = @('EnumsAsStrings', 'AsArray')
+                'ForEach-Object' = @('Parallel', 'ThrottleLimit'); 'Join-Path' = @('AdditionalChildPath'); 'Get-Content' = @('AsByteStream')
+                'Invoke-RestMethod' = @('SkipHttpErrorCheck', 'StatusCodeVariable', 'ResponseHeadersVariable', 'Authentication', 'Token')
+                'Select-String' = @('Raw')
+            }
+            $found = foreach ($call in $Ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.CommandAst] }, $true)) {
+                $name = $call.GetCommandName()
+                if ($name -in @('Test-Json', 'Get-Error', 'Remove-Alias', 'Get-Uptime', 'Join-String', 'ConvertFrom-Markdown')) { "$name (line $($call.Extent.StartLineNumber))" }
+                if ($name -and $sevenOnlyParameters.ContainsKey($name)) {
+                    foreach ($element in $call.CommandElements) {
+                        if ($element -is [System.Management.Automation.Language.CommandParameterAst] -and $element.ParameterName -in $sevenOnlyParameters[$name]) {
+                            "$name -$($element.ParameterName) (line $($call.Extent.StartLineNumber))"
+                        }
+                    }
+                }
+            }
+            $found += @($Tokens | Where-Object { $_.Text -eq 'ProcessPath' -and $_.Kind -eq 'Identifier' } | ForEach-Object { ".$($_.Text) (line $($_.Extent.StartLineNumber))" })
+            @($found) | Should -BeNullOrEmpty
+        }
+        It 'is plain ASCII, because Windows PowerShell 5.1 reads a file without BOM in the ANSI code page' {
+            $bytes = [System.IO.File]::ReadAllBytes((Resolve-Path $ModulePath).ProviderPath)
+            @($bytes | Where-Object { $_ -gt 127 }).Count | Should -Be 0
+        }
+    }
+}
