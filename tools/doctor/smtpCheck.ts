@@ -46,15 +46,23 @@ export async function runSmtpCheck(options: DoctorOptions, accessToken: string |
     if (accessToken === undefined) {
         return probeSmtpEndpoint(options);
     }
-    const transport = createExchangeSmtpTransport(options, accessToken);
+    return verifyWithinDeadline(createExchangeSmtpTransport(options, accessToken), options, {
+        id: "smtp",
+        status: "pass",
+        message: `SMTP XOAUTH2 login as ${options.mailbox} on ${options.smtpHost}:${options.smtpPort} succeeded.`,
+        fix: null,
+    });
+}
+
+/** Runs the SMTP conversation within the timeout: `reached` when the server goes along, else the diagnosed failure. */
+async function verifyWithinDeadline(
+    transport: Transporter,
+    options: DoctorOptions,
+    reached: CheckResult,
+): Promise<CheckResult> {
     try {
         await withDeadline(transport.verify(), options.timeoutMs, "smtp", () => transport.close());
-        return {
-            id: "smtp",
-            status: "pass",
-            message: `SMTP XOAUTH2 login as ${options.mailbox} on ${options.smtpHost}:${options.smtpPort} succeeded.`,
-            fix: null,
-        };
+        return reached;
     } catch (error) {
         const diagnosis = diagnoseSmtpError(error, options);
         return { id: "smtp", status: "fail", message: diagnosis.message, fix: diagnosis.fix };
@@ -69,21 +77,12 @@ export async function runSmtpCheck(options: DoctorOptions, accessToken: string |
  */
 export async function probeSmtpEndpoint(options: DoctorOptions): Promise<CheckResult> {
     const endpoint = `${options.smtpHost}:${options.smtpPort}`;
-    const transport = nodemailer.createTransport(exchangeSmtpConnection(options));
-    try {
-        await withDeadline(transport.verify(), options.timeoutMs, "smtp", () => transport.close());
-        return {
-            id: "smtp",
-            status: "skip",
-            message: `Reached ${endpoint} (TLS works); the XOAUTH2 login was not tried without a token (see the token check).`,
-            fix: null,
-        };
-    } catch (error) {
-        const diagnosis = diagnoseSmtpError(error, options);
-        return { id: "smtp", status: "fail", message: diagnosis.message, fix: diagnosis.fix };
-    } finally {
-        transport.close();
-    }
+    return verifyWithinDeadline(nodemailer.createTransport(exchangeSmtpConnection(options)), options, {
+        id: "smtp",
+        status: "skip",
+        message: `Reached ${endpoint} (TLS works); the XOAUTH2 login was not tried without a token (see the token check).`,
+        fix: null,
+    });
 }
 
 /** Sorts an SMTP failure into a server verdict (a reply line) or a transport failure, and names the fix. */

@@ -71,6 +71,17 @@ function pulumiTypeOf(resourceClass: ResourceClass): string | undefined {
     return (resourceClass as unknown as { __pulumiType?: string }).__pulumiType;
 }
 
+/** The options the engine reports for a resource that sets none. */
+function defaultResourceOptions() {
+    return {
+        protect: false,
+        ignoreChanges: [],
+        aliases: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [],
+    };
+}
+
 function urnOf(type: string, name: string): string {
     return `urn:pulumi:tenant::ucx-mail::${type}::${name}`;
 }
@@ -120,13 +131,7 @@ export async function checkResource(
         props: proxied,
         urn: urnOf(type, name),
         name,
-        opts: {
-            protect: false,
-            ignoreChanges: [],
-            aliases: [],
-            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-            additionalSecretOutputs: [],
-        },
+        opts: defaultResourceOptions(),
         stackTags: new Map(),
         isType: (resourceClass: ResourceClass) => pulumiTypeOf(resourceClass) === type,
         asType: ((resourceClass: ResourceClass) =>
@@ -166,13 +171,7 @@ export async function checkStack(
             props: proxied,
             urn: urnOf(shape.type, shape.name),
             name: shape.name,
-            opts: {
-                protect: false,
-                ignoreChanges: [],
-                aliases: [],
-                customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-                additionalSecretOutputs: [],
-            },
+            opts: defaultResourceOptions(),
             dependencies: [],
             propertyDependencies: {},
             isType: (resourceClass: ResourceClass) => pulumiTypeOf(resourceClass) === shape.type,
