@@ -294,6 +294,22 @@ function Add-UcxChange {
     Write-UcxLog "$Cmdlet $Identity"
 }
 
+function Find-UcxRecordedPrincipal {
+    <#
+    .SYNOPSIS
+        Finds the service principal a previous run recorded, and the names its FullAccess lines may show.
+    .OUTPUTS
+        An object with Principal ($null when it is gone) and Keys (empty when it is gone).
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [string] $AppId, [string] $ObjectId)
+    $all = Get-UcxExchangeServicePrincipalList
+    $principal = Get-UcxExchangeServicePrincipal -AppId $AppId -All $all
+    $keys = @()
+    if ($null -ne $principal) { $keys = Get-UcxPrincipalKey -AppId $AppId -ObjectId $ObjectId -Name @([string]$principal.DisplayName) -All $all }
+    [pscustomobject]@{ Principal = $principal; Keys = $keys }
+}
+
 function Remove-UcxPrincipalGrant {
     <#
     .SYNOPSIS
@@ -305,10 +321,9 @@ function Remove-UcxPrincipalGrant {
     param([Parameter(Mandatory)] $Previous, [Parameter(Mandatory)] $Report)
     $objectId = [string]$Previous['servicePrincipalObjectId']
     $appId = [string]$Previous['appId']
-    $all = Get-UcxExchangeServicePrincipalList
-    $principal = Get-UcxExchangeServicePrincipal -AppId $appId -All $all
-    $keys = @()
-    if ($null -ne $principal) { $keys = Get-UcxPrincipalKey -AppId $appId -ObjectId $objectId -Name @([string]$principal.DisplayName) -All $all }
+    $recorded = Find-UcxRecordedPrincipal -AppId $appId -ObjectId $objectId
+    $principal = $recorded.Principal
+    $keys = $recorded.Keys
     foreach ($mailbox in @($Previous['previous']['mailboxes'].Keys)) {
         if ($null -eq $principal) { break }
         $original = $Previous['previous']['mailboxes'][$mailbox]
@@ -599,10 +614,9 @@ function Remove-UcxExchangeAccess {
     $report = New-UcxReport -Operation 'remove' -AppId ([string]$PreviousState['appId']) -ObjectId $objectId -Name ([string]$PreviousState['servicePrincipalName']) -Mailboxes @() -SmtpAuth ([string]$PreviousState['smtpAuth'])
     $report.previous = [ordered]@{}
     $appId = [string]$PreviousState['appId']
-    $all = Get-UcxExchangeServicePrincipalList
-    $principal = Get-UcxExchangeServicePrincipal -AppId $appId -All $all
-    $keys = @()
-    if ($null -ne $principal) { $keys = Get-UcxPrincipalKey -AppId $appId -ObjectId $objectId -Name @([string]$principal.DisplayName) -All $all }
+    $recorded = Find-UcxRecordedPrincipal -AppId $appId -ObjectId $objectId
+    $principal = $recorded.Principal
+    $keys = $recorded.Keys
     foreach ($mailbox in @($PreviousState['previous']['mailboxes'].Keys)) {
         Restore-UcxMailbox -Mailbox $mailbox -Original $PreviousState['previous']['mailboxes'][$mailbox] -User $objectId -PrincipalKey $keys -Report $report -WhatIf:$WhatIfPreference
     }
