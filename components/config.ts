@@ -1,6 +1,8 @@
 // Turns the raw `ucx-mail:*` stack configuration into a typed, validated object. Pure: no Pulumi imports, so every
 // rule is tested directly and the program can refuse bad config before it declares a single resource.
 
+import { LEGACY_EWS_ROLE_NAME } from "./exchangeRoles";
+
 export const CONFIG_NAMESPACE = "ucx-mail";
 
 export const EXCHANGE_ROLE_NAMES = ["IMAP.AccessAsApp", "SMTP.SendAsApp", "POP.AccessAsApp"] as const;
@@ -315,11 +317,11 @@ function readPermissions(reader: ConfigReader): ExchangeRoleName[] {
     for (const name of listed) {
         const role = EXCHANGE_ROLE_NAMES.find((r) => r.toLowerCase() === name.toLowerCase());
         if (role === undefined) {
-            const legacy = name.toLowerCase() === "full_access_as_app";
+            const legacy = name.toLowerCase() === LEGACY_EWS_ROLE_NAME;
             reader.report(
                 "permissions",
                 legacy
-                    ? `"full_access_as_app" is the legacy EWS permission and grants access to every mailbox.`
+                    ? `"${LEGACY_EWS_ROLE_NAME}" is the legacy EWS permission and grants access to every mailbox.`
                     : `${quote(name)} is not an accepted Exchange Online application role.`,
                 `list only ${allowed}: pulumi config rm permissions (for the default) or pulumi config set --path 'permissions[0]' IMAP.AccessAsApp`,
             );

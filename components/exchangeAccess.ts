@@ -23,9 +23,6 @@ export const EXCHANGE_INTERPRETER: readonly string[] = [
 /** Operation words passed to the entry script: fixed literals, never a config value. */
 export const EXCHANGE_OPERATIONS = { create: "apply", update: "apply", delete: "remove" } as const;
 
-/** Environment variables that carry secrets: always Pulumi secrets, never logged. */
-export const EXCHANGE_SECRET_VARIABLES = ["UCX_EXCHANGE_CLIENT_SECRET", "UCX_EXCHANGE_CERTIFICATE_PASSWORD"] as const;
-
 export interface ExchangeMailboxAccessArgs {
     /** Application (client) id of the UCX app: New-ServicePrincipal -AppId. */
     readonly appId: pulumi.Input<string>;
