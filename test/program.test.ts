@@ -78,26 +78,32 @@ describe("a stack with only mailboxes set", () => {
         }
     });
 
-    it("declares a client secret on the app registration", () => {
+    it("declares the two rotating client secret slots on the app registration", () => {
         const passwords = ofType(run, PASSWORD);
-        assert.ok(passwords.length >= 1);
+        assert.deepEqual(
+            passwords.map((p) => p.name),
+            ["ucx-mail-secret-slot-a", "ucx-mail-secret-slot-b"],
+        );
         const app = only(run, APPLICATION);
         for (const password of passwords) {
             assert.equal(password.inputs.applicationId, app.id);
-            assert.match(password.inputs.endDate, /^\d{4}-\d\d-\d\dT/);
+            assert.match(password.inputs.endDate, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
         }
     });
 
-    it("declares nothing else in Entra", () => {
-        const entra = run.resources.filter((r) => r.type.startsWith("azuread:"));
-        assert.deepEqual(
-            [...new Set(entra.map((r) => r.type))].sort(),
-            [APPLICATION, CONSENT, PASSWORD, SERVICE_PRINCIPAL].sort(),
-        );
-        assert.equal(
-            ofType(run, APPLICATION).length + ofType(run, SERVICE_PRINCIPAL).length + ofType(run, CONSENT).length,
-            4,
-        );
+    it("declares exactly these resources: no Exchange command in manual mode, nothing else", () => {
+        assert.deepEqual(run.resources.map((r) => `${r.type} ${r.name}`).sort(), [
+            "azuread:index/appRoleAssignment:AppRoleAssignment ucx-mail-consent-imap-accessasapp",
+            "azuread:index/appRoleAssignment:AppRoleAssignment ucx-mail-consent-smtp-sendasapp",
+            "azuread:index/application:Application ucx-mail-registration",
+            "azuread:index/applicationPassword:ApplicationPassword ucx-mail-secret-slot-a",
+            "azuread:index/applicationPassword:ApplicationPassword ucx-mail-secret-slot-b",
+            "azuread:index/servicePrincipal:ServicePrincipal ucx-mail-enterprise-app",
+            "pulumi-nodejs:dynamic:RotationLedger ucx-mail-secret-ledger",
+            "ucx-mail:index:ExchangeMailboxAccess ucx-mail-exchange",
+            "ucx-mail:index:MailApplication ucx-mail",
+            "ucx-mail:index:RotatingClientSecret ucx-mail-secret",
+        ]);
     });
 
     it("exports every output of the contract with the right values", () => {
