@@ -52,7 +52,7 @@ Describe 'Connect-ExchangeOnline per exchangeAuth' {
                 })
             $run.ExitCode | Should -Be 0 -Because $run.Stderr
             $connect = Get-OnlyConnect $tenantPath
-            @($connect.Keys | Sort-Object) | Should -Be @('AppId', 'CertificateFilePath', 'CertificatePassword', 'Organization', 'ShowBanner')
+            @($connect.Keys | Sort-Object) | Should -Be @('AppId', 'CertificateFilePath', 'CertificatePassword', 'CommandName', 'Organization', 'ShowBanner', 'SkipLoadingFormatData')
             $connect.AppId | Should -Be $AutomationAppId
             $connect.CertificateFilePath | Should -Be $CertificatePath
             $connect.CertificatePassword | Should -Be '<SecureString>'
@@ -100,7 +100,7 @@ Describe 'Connect-ExchangeOnline per exchangeAuth' {
                 })
             $run.ExitCode | Should -Be 0 -Because $run.Stderr
             $connect = Get-OnlyConnect $tenantPath
-            @($connect.Keys | Sort-Object) | Should -Be @('AccessToken', 'Organization', 'ShowBanner')
+            @($connect.Keys | Sort-Object) | Should -Be @('AccessToken', 'CommandName', 'Organization', 'ShowBanner', 'SkipLoadingFormatData')
             $connect.Organization | Should -Be 'contoso.onmicrosoft.com'
             Assert-NoSecret $run
         }
@@ -130,7 +130,7 @@ Describe 'Connect-ExchangeOnline per exchangeAuth' {
             $tenantPath = New-ConnectTenant
             $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment accessToken @{ EXO_ACCESS_TOKEN = $AccessToken })
             $run.ExitCode | Should -Be 0 -Because $run.Stderr
-            @((Get-OnlyConnect $tenantPath).Keys | Sort-Object) | Should -Be @('AccessToken', 'Organization', 'ShowBanner')
+            @((Get-OnlyConnect $tenantPath).Keys | Sort-Object) | Should -Be @('AccessToken', 'CommandName', 'Organization', 'ShowBanner', 'SkipLoadingFormatData')
             Assert-NoSecret $run
         }
         It 'delegated: passes -AccessToken -UserPrincipalName' {
@@ -140,7 +140,7 @@ Describe 'Connect-ExchangeOnline per exchangeAuth' {
                 })
             $run.ExitCode | Should -Be 0 -Because $run.Stderr
             $connect = Get-OnlyConnect $tenantPath
-            @($connect.Keys | Sort-Object) | Should -Be @('AccessToken', 'ShowBanner', 'UserPrincipalName')
+            @($connect.Keys | Sort-Object) | Should -Be @('AccessToken', 'CommandName', 'ShowBanner', 'SkipLoadingFormatData', 'UserPrincipalName')
             $connect.UserPrincipalName | Should -Be 'admin@contoso.onmicrosoft.com'
             Assert-NoSecret $run
         }
@@ -158,7 +158,7 @@ Describe 'Connect-ExchangeOnline per exchangeAuth' {
             $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment managedIdentity)
             $run.ExitCode | Should -Be 0 -Because $run.Stderr
             $connect = Get-OnlyConnect $tenantPath
-            @($connect.Keys | Sort-Object) | Should -Be @('ManagedIdentity', 'Organization', 'ShowBanner')
+            @($connect.Keys | Sort-Object) | Should -Be @('CommandName', 'ManagedIdentity', 'Organization', 'ShowBanner', 'SkipLoadingFormatData')
             $connect.ManagedIdentity | Should -BeTrue
         }
     }

@@ -38,7 +38,7 @@ Describe 'Exchange steps reconcile' {
         It 'succeeds and prints exactly one JSON line' {
             $run.ExitCode | Should -Be 0 -Because $run.Stderr
             $run.StdoutLines | Should -Be 1
-            $run.Report.schema | Should -Be 'ucx-mail/exchange/v1'
+            $run.Report.schema | Should -Be 'ucx-mail/exchange/v2'
         }
         It 'creates the service principal with -AppId -ObjectId -DisplayName and never -ServiceId' {
             $create = @($tenant.writes | Where-Object cmdlet -EQ 'New-ServicePrincipal')
@@ -62,12 +62,13 @@ Describe 'Exchange steps reconcile' {
             $tenant.transportConfig.smtpClientAuthenticationDisabled | Should -BeTrue
         }
         It 'records the previous SMTP values, keeping $null apart from $false' {
-            $previous = $run.Report.previous.mailboxes
-            $previous['fax@contoso.com'].ContainsKey('smtpClientAuthenticationDisabled') | Should -BeTrue
-            $previous['fax@contoso.com'].smtpClientAuthenticationDisabled | Should -BeNullOrEmpty
-            $previous['notify@contoso.com'].smtpClientAuthenticationDisabled | Should -BeTrue
+            $previous = $run.Report.previous.smtpClientAuthenticationDisabled
+            $previous.ContainsKey('fax@contoso.com') | Should -BeTrue
+            $previous['fax@contoso.com'] | Should -BeNullOrEmpty
+            $previous['notify@contoso.com'] | Should -BeTrue
+            $run.Report.previous.granted | Should -Be @('fax@contoso.com', 'notify@contoso.com')
             $run.Report.previous.servicePrincipal.present | Should -BeFalse
-            $run.Report.changed.Count | Should -Be 5
+            ($run.Report.changed.Values | Measure-Object -Sum).Sum | Should -Be 5
         }
         It 'uses one connection for all mailboxes and always disconnects' {
             $tenant.connects.Count | Should -Be 1
@@ -88,8 +89,9 @@ Describe 'Exchange steps reconcile' {
             Get-WriteName $tenantPath | Should -BeNullOrEmpty
             $again.Report.changed.Count | Should -Be 0
             # The values found before the first run are carried forward, not the ones ucx-mail set.
-            $again.Report.previous.mailboxes['fax@contoso.com'].smtpClientAuthenticationDisabled | Should -BeNullOrEmpty
-            $again.Report.previous.mailboxes['notify@contoso.com'].smtpClientAuthenticationDisabled | Should -BeTrue
+            $again.Report.previous.smtpClientAuthenticationDisabled.ContainsKey('fax@contoso.com') | Should -BeTrue
+            $again.Report.previous.smtpClientAuthenticationDisabled['fax@contoso.com'] | Should -BeNullOrEmpty
+            $again.Report.previous.smtpClientAuthenticationDisabled['notify@contoso.com'] | Should -BeTrue
         }
         It 'makes zero writes on a converged tenant even without a previous JSON (a new create)' {
             $fresh = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-RunEnvironment)
@@ -136,7 +138,8 @@ Describe 'Exchange steps reconcile' {
             $tenant.mailboxes['fax@contoso.com'].permissions.Count | Should -Be 1
             $tenant.mailboxes['fax@contoso.com'].smtpClientAuthenticationDisabled | Should -BeFalse
             Get-WriteName $tenantPath | Should -Be @('Remove-MailboxPermission', 'Set-CASMailbox')
-            $update.Report.previous.mailboxes.Keys | Should -Be @('fax@contoso.com')
+            $update.Report.previous.granted | Should -Be @('fax@contoso.com')
+            @($update.Report.previous.smtpClientAuthenticationDisabled.Keys) | Should -Be @('fax@contoso.com')
         }
         It 'delete without a previous JSON touches nothing' {
             $delete = Invoke-UcxExchangeEntry -Operation remove -TenantPath $tenantPath -Environment (New-RunEnvironment)
@@ -150,7 +153,8 @@ Describe 'Exchange steps reconcile' {
             $tenant = Get-FakeExchangeTenant -Path $tenantPath
             @($tenant.servicePrincipals | ForEach-Object { $_.AppId }) | Should -Be @($OtherAppId)
             @($tenant.mailboxes['fax@contoso.com'].permissions | ForEach-Object { $_.User }) | Should -Be @($OtherObjectId)
-            $update.Report.previous.mailboxes['fax@contoso.com'].smtpClientAuthenticationDisabled | Should -BeNullOrEmpty
+            $update.Report.previous.smtpClientAuthenticationDisabled.ContainsKey('fax@contoso.com') | Should -BeTrue
+            $update.Report.previous.smtpClientAuthenticationDisabled['fax@contoso.com'] | Should -BeNullOrEmpty
             $delete = Invoke-UcxExchangeEntry -Operation remove -TenantPath $tenantPath -Environment $moved -PreviousStdout $update.Stdout
             $delete.ExitCode | Should -Be 0
             (Get-FakeExchangeTenant -Path $tenantPath).mailboxes['fax@contoso.com'].smtpClientAuthenticationDisabled | Should -BeNullOrEmpty
@@ -211,7 +215,7 @@ Describe 'Exchange steps reconcile' {
             Set-Content -LiteralPath $tenantPath -Value ($tenant | ConvertTo-Json -Depth 20)
             $retry = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-RunEnvironment) -PreviousStdout $first.Stdout
             $retry.ExitCode | Should -Be 0 -Because $retry.Stderr
-            $retry.Report.previous.mailboxes['notify@contoso.com'].fullAccess | Should -BeFalse
+            $retry.Report.previous.granted | Should -Contain 'notify@contoso.com'
             $delete = Invoke-UcxExchangeEntry -Operation remove -TenantPath $tenantPath -Environment (New-RunEnvironment) -PreviousStdout $retry.Stdout
             $delete.ExitCode | Should -Be 0 -Because $delete.Stderr
             (Get-FakeExchangeTenant -Path $tenantPath).mailboxes['notify@contoso.com'].permissions.Count | Should -Be 0
@@ -229,7 +233,7 @@ Describe 'Exchange steps reconcile' {
                 Connect-ExchangeOnline -ManagedIdentity -Organization 'contoso.onmicrosoft.com' -ShowBanner:$false
                 $report = Sync-UcxExchangeAccess -AppId $AppId -ServicePrincipalObjectId $ObjectId -ServicePrincipalName 'UCXSuiteMail' `
                     -Mailboxes @('fax@contoso.com', 'notify@contoso.com') -SmtpAuth mailbox -WhatIf 6>$null
-                $report.found.mailboxes.Count | Should -Be 2
+                $report.previous.granted.Count | Should -Be 2
                 (Get-FakeExchangeTenant -Path $tenantPath).writes.Count | Should -Be 0
                 (Get-FakeExchangeTenant -Path $tenantPath).callCount | Should -BeGreaterThan 0
             } finally {
@@ -241,17 +245,23 @@ Describe 'Exchange steps reconcile' {
     }
 
     Context 'smtpAuth scope' {
-        It 'organization: Set-TransportConfig only, and delete puts the organization value back' {
+        It 'organization: Set-TransportConfig, a mailbox whose own $true would override it inherits, and delete puts both back' {
             $tenantPath = New-Tenant
             $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-RunEnvironment -SmtpAuth organization)
             $run.ExitCode | Should -Be 0 -Because $run.Stderr
             $tenant = Get-FakeExchangeTenant -Path $tenantPath
             $tenant.transportConfig.smtpClientAuthenticationDisabled | Should -BeFalse
-            Get-WriteName $tenantPath | Should -Not -Contain 'Set-CASMailbox'
+            # The per-mailbox setting overrides the tenant's (Set-CASMailbox reference): notify@ had $true, fax@ inherits already.
+            $tenant.mailboxes['notify@contoso.com'].ContainsKey('smtpClientAuthenticationDisabled') | Should -BeTrue
+            $tenant.mailboxes['notify@contoso.com'].smtpClientAuthenticationDisabled | Should -BeNullOrEmpty
+            @($tenant.writes | Where-Object cmdlet -EQ 'Set-CASMailbox' | ForEach-Object { $_.parameters.Identity }) | Should -Be @('notify@contoso.com')
+            $run.Report.previous.smtpClientAuthenticationDisabled['notify@contoso.com'] | Should -BeTrue
             $run.Report.previous.organization.smtpClientAuthenticationDisabled | Should -BeTrue
             $delete = Invoke-UcxExchangeEntry -Operation remove -TenantPath $tenantPath -Environment (New-RunEnvironment) -PreviousStdout $run.Stdout
             $delete.ExitCode | Should -Be 0
-            (Get-FakeExchangeTenant -Path $tenantPath).transportConfig.smtpClientAuthenticationDisabled | Should -BeTrue
+            $tenant = Get-FakeExchangeTenant -Path $tenantPath
+            $tenant.transportConfig.smtpClientAuthenticationDisabled | Should -BeTrue
+            $tenant.mailboxes['notify@contoso.com'].smtpClientAuthenticationDisabled | Should -BeTrue
         }
         It 'unchanged: touches no SMTP setting at all' {
             $tenantPath = New-Tenant
@@ -266,7 +276,10 @@ Describe 'Exchange steps reconcile' {
             $second.ExitCode | Should -Be 0 -Because $second.Stderr
             $tenant = Get-FakeExchangeTenant -Path $tenantPath
             $tenant.mailboxes['fax@contoso.com'].smtpClientAuthenticationDisabled | Should -BeNullOrEmpty
-            $tenant.mailboxes['notify@contoso.com'].smtpClientAuthenticationDisabled | Should -BeTrue
+            # notify@ had $true, which would block SMTP in organization scope: it inherits now and keeps its record.
+            $tenant.mailboxes['notify@contoso.com'].smtpClientAuthenticationDisabled | Should -BeNullOrEmpty
+            $second.Report.previous.smtpClientAuthenticationDisabled['notify@contoso.com'] | Should -BeTrue
+            $second.Report.previous.smtpClientAuthenticationDisabled.ContainsKey('fax@contoso.com') | Should -BeFalse
             $tenant.transportConfig.smtpClientAuthenticationDisabled | Should -BeFalse
         }
     }

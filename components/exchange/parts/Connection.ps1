@@ -3,10 +3,28 @@
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
-$script:StateSchema = 'ucx-mail/exchange/v1'
+# v2 records previous values per setting (compact enough for 200 mailboxes in one environment variable); v1 is still read.
+$script:StateSchema = 'ucx-mail/exchange/v2'
+$script:LegacyStateSchema = 'ucx-mail/exchange/v1'
+# The settings a run may change on a mailbox, recorded with their values from before ucx-mail first changed them.
+$script:MailboxSettingNames = @('smtpClientAuthenticationDisabled', 'imapEnabled', 'popEnabled')
 $script:DefaultAuthorityBase = 'https://login.microsoftonline.com'
 $script:ExchangeScope = 'https://outlook.office365.com/.default'
 $script:SecretsToHide = New-Object System.Collections.Generic.List[string]
+# The open session of an automated run (settings, when its token was issued and for how long); $null in the manual script.
+$script:ExchangeSession = $null
+$script:LastTokenLifetimeSeconds = $null
+# Renew a client-credentials token this long before it expires, so no cmdlet runs on a token about to lapse.
+$script:TokenRenewMarginSeconds = 300
+# The Exchange Online management role that grants each cmdlet: Get-ManagementRole -Cmdlet answers as listed in
+# Microsoft365DSC's generated requiredroles (M365DSCPermissions.psm1) and a public Get-ManagementRole -Cmdlet New-ServicePrincipal output.
+$script:CmdletRole = [ordered]@{
+    'Get-ServicePrincipal' = 'Role Management'; 'New-ServicePrincipal' = 'Role Management'
+    'Set-ServicePrincipal' = 'Role Management'; 'Remove-ServicePrincipal' = 'Role Management'
+    'Get-MailboxPermission' = 'Mail Recipients'; 'Add-MailboxPermission' = 'Mail Recipients'; 'Remove-MailboxPermission' = 'Mail Recipients'
+    'Get-CASMailbox' = 'Mail Recipients'; 'Set-CASMailbox' = 'Mail Recipients'
+    'Get-TransportConfig' = 'Organization Transport Settings'; 'Set-TransportConfig' = 'Organization Transport Settings'
+}
 
 function New-UcxFailure {
     <#
@@ -112,7 +130,23 @@ function Get-UcxExchangeSetting {
         if ($maxWaitText -match '^\d{1,3}$' -and [int]$maxWaitText -ge 1 -and [int]$maxWaitText -le 120) { $maxWait = [int]$maxWaitText }
         else { $problems.Add('UCX_EXCHANGE_MAX_WAIT_MINUTES must be a whole number of minutes from 1 to 120 (exchangeMaxWaitMinutes)') }
     }
+    $protocols = & $read 'UCX_EXCHANGE_MAILBOX_PROTOCOLS'
+    if ($null -eq $protocols) { $protocols = 'enable' }
+    if ($protocols -notin @('enable', 'unchanged')) { $problems.Add('UCX_EXCHANGE_MAILBOX_PROTOCOLS must be enable or unchanged (mailboxProtocols)') }
+    $permissions = @('IMAP.AccessAsApp', 'SMTP.SendAsApp')
+    $permissionsJson = & $read 'UCX_EXCHANGE_PERMISSIONS'
+    if ($null -ne $permissionsJson) {
+        try {
+            $permissions = @(@(ConvertFrom-Json -InputObject $permissionsJson) | ForEach-Object { [string]$_ })
+            if (@($permissions | Where-Object { $_ -notin @('IMAP.AccessAsApp', 'SMTP.SendAsApp', 'POP.AccessAsApp') }).Count -gt 0) { throw 'bad' }
+        } catch { $problems.Add('UCX_EXCHANGE_PERMISSIONS must be a JSON array of IMAP.AccessAsApp, SMTP.SendAsApp and POP.AccessAsApp (permissions)') }
+    }
+    $accountId = & $read 'UCX_EXCHANGE_MANAGED_IDENTITY_ACCOUNT_ID'
+    if ($null -ne $accountId -and ($accountId -notmatch $guid -or $auth -ne 'managedIdentity')) {
+        $problems.Add('UCX_EXCHANGE_MANAGED_IDENTITY_ACCOUNT_ID must be the client id GUID of a user-assigned managed identity, and only with UCX_EXCHANGE_AUTH managedIdentity (exchangeManagedIdentityAccountId)')
+    }
     $settings = [ordered]@{
+        MailboxProtocols = $protocols; Permissions = $permissions; ManagedIdentityAccountId = $accountId; CommandName = @()
         Auth = $auth; AppId = $appId; ServicePrincipalObjectId = $objectId; ServicePrincipalName = $name; SmtpAuth = $smtpAuth
         Mailboxes = $mailboxes; Organization = $organization; MaxWaitMinutes = $maxWait
         AutomationAppId = & $read 'UCX_EXCHANGE_AUTOMATION_APP_ID'; CertificatePath = & $read 'UCX_EXCHANGE_CERTIFICATE_PATH'
@@ -132,6 +166,13 @@ function Get-UcxExchangeSetting {
         }
         'accessToken' {
             if ($null -eq $settings.AccessToken) { $problems.Add('EXO_ACCESS_TOKEN must hold an Exchange Online access token in the environment of pulumi up (exchangeAuth accessToken)') }
+            else {
+                # A given token cannot be refreshed: it must outlive the longest wait this run may need.
+                $minutesLeft = Get-UcxTokenMinutesLeft -Token $settings.AccessToken
+                if ($null -ne $minutesLeft -and $minutesLeft -lt ($maxWait + 5)) {
+                    $problems.Add("EXO_ACCESS_TOKEN expires in $([Math]::Max(0, [Math]::Floor($minutesLeft))) minute(s), but the Exchange steps may wait up to $maxWait minute(s) (exchangeMaxWaitMinutes) plus 5 for their own work, and a given token cannot be refreshed; get a fresh token right before pulumi up, lower exchangeMaxWaitMinutes, or use exchangeAuth certificate")
+                }
+            }
         }
     }
     # Test-only knobs: a loopback token endpoint and a time scale; refused for anything else so secrets never leave.
@@ -151,6 +192,25 @@ function Get-UcxExchangeSetting {
         throw (New-UcxFailure -ErrorId 'UcxMailExchange.BadInput' -Message ('Invalid Exchange step settings: ' + ($problems -join '; ') + '.'))
     }
     $settings
+}
+
+function Get-UcxTokenMinutesLeft {
+    <#
+    .SYNOPSIS
+        Minutes until a JWT's exp claim, or $null when the token is not a JWT whose payload can be read.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [string] $Token, [DateTime] $Now = [DateTime]::UtcNow)
+    $segments = $Token.Split('.')
+    if ($segments.Count -lt 2) { return $null }
+    try {
+        $payload = $segments[1].Replace('-', '+').Replace('_', '/')
+        $payload += '=' * ((4 - $payload.Length % 4) % 4)
+        $claims = ConvertFrom-Json -InputObject ([System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($payload)))
+        $exp = [double]$claims.exp
+    } catch { return $null }
+    if ($exp -le 0) { return $null }
+    ([DateTime]::new(1970, 1, 1, 0, 0, 0, [DateTimeKind]::Utc).AddSeconds($exp) - $Now).TotalMinutes
 }
 
 function Get-UcxExchangeAccessToken {
@@ -187,6 +247,9 @@ function Get-UcxExchangeAccessToken {
         throw (New-UcxFailure -ErrorId 'UcxMailExchange.TokenFailed' -Message "The token endpoint for $Organization answered without an access_token; check exchangeOrganization.")
     }
     $script:SecretsToHide.Add($token)
+    $lifetime = 3600.0
+    if ($response.PSObject.Properties['expires_in']) { $lifetime = [double]$response.expires_in }
+    $script:LastTokenLifetimeSeconds = $lifetime
     $token
 }
 
@@ -197,7 +260,10 @@ function Connect-UcxExchangeOnline {
     #>
     [CmdletBinding(SupportsShouldProcess)]
     param([Parameter(Mandatory)] [System.Collections.IDictionary] $Settings)
-    $parameters = @{ ShowBanner = $false }
+    # -CommandName imports only what the run calls and -SkipLoadingFormatData skips the format download (Connect-ExchangeOnline reference).
+    $parameters = @{ ShowBanner = $false; SkipLoadingFormatData = $true }
+    if ($Settings.Contains('CommandName') -and @($Settings.CommandName).Count -gt 0) { $parameters.CommandName = [string[]]@($Settings.CommandName) }
+    $tokenLifetime = $null
     switch ($Settings.Auth) {
         'certificate' {
             $parameters.AppId = $Settings.AutomationAppId
@@ -209,6 +275,7 @@ function Connect-UcxExchangeOnline {
         }
         'clientSecret' {
             $parameters.AccessToken = Get-UcxExchangeAccessToken -Organization $Settings.Organization -ClientId $Settings.AutomationAppId -ClientSecret $Settings.ClientSecret -AuthorityBase $Settings.AuthorityBase
+            $tokenLifetime = $script:LastTokenLifetimeSeconds
             $parameters.Organization = $Settings.Organization
         }
         'accessToken' {
@@ -218,16 +285,98 @@ function Connect-UcxExchangeOnline {
         }
         'managedIdentity' {
             $parameters.ManagedIdentity = $true
+            # A user-assigned identity is named by its client id (Connect-ExchangeOnline reference, -ManagedIdentityAccountId).
+            if ($Settings.Contains('ManagedIdentityAccountId') -and $Settings.ManagedIdentityAccountId) { $parameters.ManagedIdentityAccountId = $Settings.ManagedIdentityAccountId }
             $parameters.Organization = $Settings.Organization
         }
     }
     if (-not $PSCmdlet.ShouldProcess($Settings.Organization, "Connect-ExchangeOnline ($($Settings.Auth))")) { return }
     try {
         Invoke-UcxQuietly { Connect-ExchangeOnline @parameters }
+        $script:ExchangeSession = @{ Settings = $Settings; Clock = [System.Diagnostics.Stopwatch]::StartNew(); WaitedAtConnectMs = [double]$script:RetryBudget.WaitedMs; TokenLifetimeSeconds = $tokenLifetime }
     } catch {
         $firstLine = (Hide-UcxSecret $_.Exception.Message) -split "`r?`n" | Select-Object -First 1
         throw (New-UcxFailure -ErrorId 'UcxMailExchange.ConnectFailed' -Message (
                 "Could not connect to Exchange Online for $($Settings.Organization) with exchangeAuth $($Settings.Auth) ($firstLine); " +
                 'check the exchange* config keys and that the automation identity holds Exchange.ManageAsApp and the Exchange Administrator role.'))
     }
+}
+
+function Get-UcxRunElapsedMs {
+    <#
+    .SYNOPSIS
+        Nominal milliseconds since the session connected: real time, with scaled test sleeps counted at full length.
+    #>
+    [CmdletBinding()]
+    [OutputType([double])]
+    param()
+    $session = $script:ExchangeSession
+    $waited = [double]$script:RetryBudget.WaitedMs - [double]$session.WaitedAtConnectMs
+    [double]$session.Clock.ElapsedMilliseconds + $waited * (1.0 - [double]$script:RetryBudget.TimeScale)
+}
+
+function Update-UcxExchangeSession {
+    <#
+    .SYNOPSIS
+        Reconnects with a fresh client-credentials token when the current one is within five minutes of expiry.
+    .DESCRIPTION
+        Only clientSecret mode fetches its own token (about an hour long); waits may last up to two hours. Other modes let
+        the Exchange module renew, or (accessToken) were checked up front. Does nothing outside an automated run.
+    #>
+    [CmdletBinding(SupportsShouldProcess)]
+    param()
+    $session = $script:ExchangeSession
+    if ($null -eq $session -or $null -eq $session.TokenLifetimeSeconds) { return }
+    if ((Get-UcxRunElapsedMs) -lt ([double]$session.TokenLifetimeSeconds - $script:TokenRenewMarginSeconds) * 1000) { return }
+    if (-not $PSCmdlet.ShouldProcess($session.Settings.Organization, 'Reconnect with a fresh token')) { return }
+    Write-UcxLog 'the Exchange Online token is about to expire: reconnecting with a fresh one'
+    try { Invoke-UcxQuietly { Disconnect-ExchangeOnline -Confirm:$false -ErrorAction Stop } } catch { Write-UcxLog ('disconnect failed: ' + $_.Exception.Message) }
+    Connect-UcxExchangeOnline -Settings $session.Settings
+}
+
+function Get-UcxRequiredCmdlet {
+    <#
+    .SYNOPSIS
+        The Exchange cmdlets a run may call: what it passes to Connect-ExchangeOnline -CommandName and checks after connecting.
+    #>
+    [CmdletBinding()]
+    [OutputType([string[]])]
+    param(
+        [Parameter(Mandatory)] [ValidateSet('apply', 'remove')] [string] $Operation,
+        [Parameter(Mandatory)] [System.Collections.IDictionary] $Settings,
+        [System.Collections.IDictionary] $PreviousState
+    )
+    $names = New-Object System.Collections.Generic.List[string]
+    foreach ($name in @('Get-ServicePrincipal', 'Get-MailboxPermission', 'Get-CASMailbox')) { $names.Add($name) }
+    $hasOrganization = $null -ne $PreviousState -and $PreviousState['previous'].Contains('organization')
+    if ($Operation -eq 'apply') {
+        foreach ($name in @('New-ServicePrincipal', 'Set-ServicePrincipal', 'Add-MailboxPermission')) { $names.Add($name) }
+        if ($Settings.SmtpAuth -ne 'unchanged' -or $Settings.MailboxProtocols -eq 'enable' -or $null -ne $PreviousState) { $names.Add('Set-CASMailbox') }
+        if ($Settings.SmtpAuth -eq 'organization' -or $hasOrganization) { $names.Add('Get-TransportConfig'); $names.Add('Set-TransportConfig') }
+        # A previous run may leave grants to revoke (mailboxes removed from config, or a new app).
+        if ($null -ne $PreviousState) { $names.Add('Remove-MailboxPermission'); $names.Add('Remove-ServicePrincipal') }
+    } else {
+        foreach ($name in @('Set-ServicePrincipal', 'Remove-ServicePrincipal', 'Remove-MailboxPermission', 'Set-CASMailbox')) { $names.Add($name) }
+        if ($hasOrganization) { $names.Add('Get-TransportConfig'); $names.Add('Set-TransportConfig') }
+    }
+    , @($names | Select-Object -Unique)
+}
+
+function Assert-UcxCmdletAvailable {
+    <#
+    .SYNOPSIS
+        Fails, before any write, when a cmdlet the run needs is absent from the session because no role grants it.
+    .DESCRIPTION
+        After connect, RBAC decides which cmdlets exist in the session; a missing one would later answer "The term 'X' is
+        not recognized", which is a missing role, never something to wait for.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [string[]] $Name)
+    $missing = @($Name | Where-Object { $null -eq (Get-Command -Name $_ -CommandType Function, Cmdlet, Alias -ErrorAction SilentlyContinue) })
+    if ($missing.Count -eq 0) { return }
+    $grants = @($missing | ForEach-Object { "$_ (management role '$($script:CmdletRole[$_])')" })
+    throw (New-UcxFailure -ErrorId 'UcxMailExchange.MissingRole' -Message (
+            "The Exchange Online session lacks $($grants -join ', '), so the connecting identity's Exchange roles do not grant " +
+            'them and ucx-mail changed nothing; assign those management roles (or the Exchange Administrator Entra role) to the ' +
+            'automation identity and run `pulumi up` again.'))
 }

@@ -39,6 +39,32 @@ function ConvertTo-UcxPlainData {
     $InputObject
 }
 
+function ConvertFrom-UcxLegacyState {
+    <#
+    .SYNOPSIS
+        Turns the v1 JSON (one entry per mailbox) into the v2 shape (one table per recorded setting, a list of grants).
+    .DESCRIPTION
+        In v1 a mailbox's fullAccess $false meant ucx-mail made the grant; a setting key meant its value before ucx-mail.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [System.Collections.IDictionary] $State)
+    $previous = [ordered]@{ servicePrincipal = $State['previous']['servicePrincipal']; granted = @() }
+    foreach ($setting in $script:MailboxSettingNames) { $previous[$setting] = [ordered]@{} }
+    $granted = New-Object System.Collections.Generic.List[string]
+    foreach ($mailbox in @($State['previous']['mailboxes'].Keys)) {
+        $entry = $State['previous']['mailboxes'][$mailbox]
+        if ($entry.Contains('fullAccess') -and -not $entry['fullAccess']) { $granted.Add([string]$mailbox) }
+        foreach ($setting in $script:MailboxSettingNames) { if ($entry.Contains($setting)) { $previous[$setting][$mailbox] = $entry[$setting] } }
+    }
+    $previous['granted'] = @($granted)
+    if ($State['previous'].Contains('organization')) { $previous['organization'] = $State['previous']['organization'] }
+    $converted = [ordered]@{}
+    foreach ($key in $State.Keys) { $converted[$key] = $State[$key] }
+    $converted['schema'] = $script:StateSchema
+    $converted['previous'] = $previous
+    $converted
+}
+
 function ConvertFrom-UcxExchangeState {
     <#
     .SYNOPSIS
@@ -53,7 +79,13 @@ function ConvertFrom-UcxExchangeState {
     [array]::Reverse($lines)
     foreach ($line in $lines) {
         try { $parsed = ConvertTo-UcxPlainData (ConvertFrom-Json -InputObject $line) } catch { continue }
-        if ($parsed -is [System.Collections.IDictionary] -and $parsed.Contains('schema') -and $parsed['schema'] -eq $script:StateSchema) {
+        if (-not ($parsed -is [System.Collections.IDictionary] -and $parsed.Contains('schema'))) { continue }
+        if ($parsed['schema'] -eq $script:LegacyStateSchema) { return (ConvertFrom-UcxLegacyState $parsed) }
+        if ($parsed['schema'] -eq $script:StateSchema) {
+            $previous = $parsed['previous']
+            if (-not $previous.Contains('granted')) { $previous['granted'] = @() }
+            foreach ($setting in $script:MailboxSettingNames) { if (-not $previous.Contains($setting)) { $previous[$setting] = [ordered]@{} } }
+            $previous['granted'] = @($previous['granted'])
             return $parsed
         }
     }
@@ -81,7 +113,10 @@ function Get-UcxExchangeServicePrincipal {
     [CmdletBinding()]
     param([Parameter(Mandatory)] [string] $AppId, [AllowNull()] [AllowEmptyCollection()] [object[]] $All)
     if (-not $PSBoundParameters.ContainsKey('All')) { $All = Get-UcxExchangeServicePrincipalList }
-    @($All | Where-Object { $null -ne $_ -and [string]$_.AppId -eq $AppId }) | Select-Object -First 1
+    $matching = @($All | Where-Object { $null -ne $_ -and [string]$_.AppId -eq $AppId })
+    if ($matching.Count -eq 0) { return $null }
+    # One AppId is one principal; more would mean the read did not answer what was asked.
+    Get-UcxExactlyOne -Cmdlet 'Get-ServicePrincipal' -Identity $AppId -Answer $matching
 }
 
 function Get-UcxPrincipalObjectId {
@@ -108,8 +143,9 @@ function Get-UcxPrincipalKey {
     .SYNOPSIS
         The values under which Get-MailboxPermission may list a principal: its ids and every display name only it has.
     .DESCRIPTION
-        Exchange shows a service principal's grant under the principal's display name (the vendor's troubleshooting
-        step 5), so a name counts only while no other service principal carries it too.
+        How Get-MailboxPermission shows a service principal in its User column is undocumented: the display name (the
+        vendor's troubleshooting step 5), the object id and the app id are all plausible, so each counts; a name only
+        while no other service principal carries it too.
     #>
     [CmdletBinding()]
     [OutputType([string[]])]
@@ -117,10 +153,11 @@ function Get-UcxPrincipalKey {
         [Parameter(Mandatory)] [string] $AppId,
         [Parameter(Mandatory)] [string] $ObjectId,
         [AllowEmptyCollection()] [string[]] $Name = @(),
-        [AllowNull()] [AllowEmptyCollection()] [object[]] $All = @()
+        [AllowNull()] [AllowEmptyCollection()] [object[]] $All = @(),
+        [AllowEmptyCollection()] [string[]] $OtherId = @()
     )
     $taken = @($All | Where-Object { $null -ne $_ -and [string]$_.AppId -ne $AppId } | ForEach-Object { ([string]$_.DisplayName).ToLowerInvariant() })
-    $keys = @($ObjectId, $AppId) + @($Name | Where-Object { -not [string]::IsNullOrWhiteSpace($_) -and $taken -notcontains $_.ToLowerInvariant() })
+    $keys = @($ObjectId, $AppId) + @($OtherId | Where-Object { -not [string]::IsNullOrWhiteSpace($_) }) + @($Name | Where-Object { -not [string]::IsNullOrWhiteSpace($_) -and $taken -notcontains $_.ToLowerInvariant() })
     , @($keys | Select-Object -Unique)
 }
 

@@ -33,7 +33,10 @@ function Get-UcxTransientReason {
     [CmdletBinding()]
     [OutputType([string])]
     param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Message, [switch] $RetryNotFound)
-    if ($Message -match 'throttl|server (is )?busy|too many (requests|concurrent)|micro ?delay|\(429\)|try again later') { return 'throttled' }
+    # "Micro delay applied" is only a warning (the cmdlet still ran), so it is not listed here.
+    if ($Message -match 'throttl|server (is )?busy|too many (requests|concurrent)|\(429\)|try again later') { return 'throttled' }
+    # New-ServicePrincipal checks -ObjectId against Entra, which may not have replicated a new enterprise application yet.
+    if ($RetryNotFound -and $Message -match 'AADServicePrincipalNotFound') { return 'Entra has not replicated the enterprise application yet' }
     if ($RetryNotFound -and $Message -match "couldn't be found|could not be found|wasn't found|was not found|does not exist") { return 'not found yet' }
     $null
 }
@@ -50,11 +53,15 @@ function Invoke-UcxExchangeStep {
     param(
         [Parameter(Mandatory)] [string] $Step,
         [Parameter(Mandatory)] [scriptblock] $Action,
-        [switch] $RetryNotFound
+        [switch] $RetryNotFound,
+        [string] $GiveUpHint = '',
+        [int] $MaxRetries = -1
     )
     $attempt = 0
     while ($true) {
         try {
+            # Waits can outlast a client-credentials token: renew it before the next attempt if needed.
+            Update-UcxExchangeSession
             return (& $Action)
         } catch {
             $message = $_.Exception.Message
@@ -62,11 +69,11 @@ function Invoke-UcxExchangeStep {
             if ($null -eq $reason) { throw }
             $nominalMs = [Math]::Min($script:RetryFirstDelayMs * [Math]::Pow(2, $attempt), $script:RetryMaxDelayMs)
             $budget = $script:RetryBudget
-            if ($budget.WaitedMs + $nominalMs -gt $budget.MaxWaitMs) {
+            if (($MaxRetries -ge 0 -and $attempt -ge $MaxRetries) -or $budget.WaitedMs + $nominalMs -gt $budget.MaxWaitMs) {
                 $minutes = [Math]::Round($budget.MaxWaitMs / 60000, 1)
                 throw (New-UcxFailure -ErrorId 'UcxMailExchange.GaveUp' -Message (
                         "Step '$Step' gave up after waiting $minutes minute(s) (exchangeMaxWaitMinutes) because Exchange Online " +
-                        "still answered ($reason): $(Hide-UcxSecret $message) Exchange Online is eventually consistent, so " +
+                        "still answered ($reason): $(Hide-UcxSecret $message) $GiveUpHint" + 'Exchange Online is eventually consistent, so ' +
                         "$($budget.ResumeHint); raise exchangeMaxWaitMinutes if this keeps happening."))
             }
             $budget.WaitedMs += $nominalMs

@@ -29,6 +29,7 @@ function Invoke-UcxMailExchange {
         [Console]::Error.WriteLine('ucx-mail exchange: ' + (Hide-UcxSecret $_.Exception.Message))
         return 2
     }
+    $settings.CommandName = Get-UcxRequiredCmdlet -Operation $Operation -Settings $settings -PreviousState $previousState
     try { Connect-UcxExchangeOnline -Settings $settings }
     catch {
         [Console]::Error.WriteLine('ucx-mail exchange: ' + (Hide-UcxSecret $_.Exception.Message))
@@ -36,10 +37,12 @@ function Invoke-UcxMailExchange {
     }
     $exitCode = 0
     try {
+        # A cmdlet no role grants is absent from the session: stop here, before the first write.
+        Assert-UcxCmdletAvailable -Name $settings.CommandName
         # Warnings and other streams go to stderr: stdout carries nothing but the JSON line.
         $output = & {
             if ($Operation -eq 'apply') {
-                Sync-UcxExchangeAccess -AppId $settings.AppId -ServicePrincipalObjectId $settings.ServicePrincipalObjectId -ServicePrincipalName $settings.ServicePrincipalName -Mailboxes $settings.Mailboxes -SmtpAuth $settings.SmtpAuth -PreviousState $previousState
+                Sync-UcxExchangeAccess -AppId $settings.AppId -ServicePrincipalObjectId $settings.ServicePrincipalObjectId -ServicePrincipalName $settings.ServicePrincipalName -Mailboxes $settings.Mailboxes -SmtpAuth $settings.SmtpAuth -MailboxProtocols $settings.MailboxProtocols -Permissions $settings.Permissions -PreviousState $previousState
             } else {
                 Remove-UcxExchangeAccess -PreviousState $previousState
             }
