@@ -30,6 +30,8 @@ const exchangeAccess = new ExchangeMailboxAccess("ucx-mail-exchange", {
     servicePrincipalName: config.exchangeServicePrincipalName,
     mailboxes: config.mailboxes,
     smtpAuth: config.smtpAuth,
+    permissions: config.permissions,
+    mailboxProtocols: config.mailboxProtocols,
     connection: config.exchange,
     clientSecret: secrets.exchangeClientSecret,
     certificatePassword: secrets.exchangeCertificatePassword,

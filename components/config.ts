@@ -14,6 +14,15 @@ export type SmtpAuthScope = (typeof SMTP_AUTH_SCOPES)[number];
 export const EXCHANGE_AUTH_MODES = ["manual", "certificate", "clientSecret", "accessToken", "managedIdentity"] as const;
 export type ExchangeAuthMode = (typeof EXCHANGE_AUTH_MODES)[number];
 
+export const MAILBOX_PROTOCOL_MODES = ["enable", "unchanged"] as const;
+export type MailboxProtocolMode = (typeof MAILBOX_PROTOCOL_MODES)[number];
+
+/**
+ * The longest JSON line the Exchange steps may record: the command provider hands it back as the one environment
+ * variable PULUMI_COMMAND_STDOUT, and Windows caps a variable at 32,767 characters, name and "=" included.
+ */
+export const EXCHANGE_STATE_MAX_CHARACTERS = 32767 - "PULUMI_COMMAND_STDOUT=".length;
+
 /** Keys whose values are secrets: their values never appear in an error message. */
 export const SECRET_CONFIG_KEYS = ["exchangeClientSecret", "exchangeCertificatePassword"] as const;
 
@@ -36,6 +45,8 @@ export const CONFIG_KEYS = [
     "exchangeAdminUpn",
     "exchangeMaxWaitMinutes",
     "existingApplicationObjectId",
+    "exchangeManagedIdentityAccountId",
+    "mailboxProtocols",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -49,6 +60,7 @@ export const CONFIG_DEFAULTS = {
     exchangeServicePrincipalName: "UCXSuiteMail",
     exchangeAuth: "manual" as ExchangeAuthMode,
     exchangeMaxWaitMinutes: 10,
+    mailboxProtocols: "enable" as MailboxProtocolMode,
 } as const;
 
 export const SECRET_ROTATION_DAYS_RANGE = { min: 7, max: 365 } as const;
@@ -67,6 +79,8 @@ export interface ExchangeConnectionSettings {
     readonly adminUpn?: string;
     /** How long Exchange steps wait for propagation and throttling before they give up. */
     readonly maxWaitMinutes: number;
+    /** Client id of a user-assigned managed identity (managedIdentity mode): -ManagedIdentityAccountId. */
+    readonly managedIdentityAccountId?: string;
 }
 
 export interface UcxMailConfig {
@@ -81,6 +95,8 @@ export interface UcxMailConfig {
     readonly exchangeServicePrincipalName: string;
     readonly exchange: ExchangeConnectionSettings;
     readonly existingApplicationObjectId?: string;
+    /** Whether the Exchange steps enable IMAP (and POP) on each mailbox for the permissions that need them. */
+    readonly mailboxProtocols: MailboxProtocolMode;
 }
 
 /** One problem with one key: what is wrong and how to fix it. */
@@ -364,6 +380,17 @@ function readExchangeConnection(reader: ConfigReader): ExchangeConnectionSetting
     const certificatePath = reader.text("exchangeCertificatePath");
     const adminUpn = reader.text("exchangeAdminUpn");
     const requirement = `required when exchangeAuth is ${mode}.`;
+    const managedIdentityAccountId = reader.guid(
+        "exchangeManagedIdentityAccountId",
+        "Client ID of the user-assigned managed identity (Managed Identities > Overview)",
+    );
+    if (managedIdentityAccountId !== undefined && mode !== "managedIdentity") {
+        reader.report(
+            "exchangeManagedIdentityAccountId",
+            `names a user-assigned managed identity, which only exchangeAuth managedIdentity uses (it is ${mode}).`,
+            "pulumi config set exchangeAuth managedIdentity, or pulumi config rm exchangeManagedIdentityAccountId",
+        );
+    }
 
     if (organization !== undefined && !INITIAL_DOMAIN.test(organization)) {
         reader.report(
@@ -421,7 +448,32 @@ function readExchangeConnection(reader: ConfigReader): ExchangeConnectionSetting
         ...(appId !== undefined ? { appId } : {}),
         ...(certificatePath !== undefined ? { certificatePath } : {}),
         ...(adminUpn !== undefined ? { adminUpn: adminUpn.toLowerCase() } : {}),
+        ...(managedIdentityAccountId !== undefined ? { managedIdentityAccountId } : {}),
     };
+}
+
+/**
+ * An upper bound on the length of the JSON line the Exchange steps record for these mailboxes: a fixed part (ids,
+ * names, the organization setting) plus, per mailbox, its address in the list of grants and in each of the three
+ * per-setting tables (`"<address>":false,`).
+ */
+export function exchangeStateLengthBound(mailboxes: readonly string[], servicePrincipalName: string): number {
+    const fixed = 1024 + 2 * JSON.stringify(servicePrincipalName).length;
+    return mailboxes.reduce((total, address) => total + 4 * JSON.stringify(address).length + 4 + 3 * 7, fixed);
+}
+
+function checkExchangeStateRoom(
+    reader: ConfigReader,
+    mailboxes: readonly string[],
+    servicePrincipalName: string,
+): void {
+    const bound = exchangeStateLengthBound(mailboxes, servicePrincipalName);
+    if (bound <= EXCHANGE_STATE_MAX_CHARACTERS) return;
+    reader.report(
+        "mailboxes",
+        `lists ${mailboxes.length} mailboxes, whose Exchange state could reach ${bound} characters; the command provider passes it back in one environment variable, which Windows caps at ${EXCHANGE_STATE_MAX_CHARACTERS}.`,
+        "split the mailboxes across two stacks (each with its own exchangeServicePrincipalName), or use shorter addresses.",
+    );
 }
 
 /**
@@ -474,6 +526,12 @@ export function parseUcxMailConfig(raw: RawConfig, options: ParseOptions = {}): 
         256,
     );
     const exchange = readExchangeConnection(reader);
+    const mailboxProtocols = reader.choice(
+        "mailboxProtocols",
+        MAILBOX_PROTOCOL_MODES,
+        CONFIG_DEFAULTS.mailboxProtocols,
+    );
+    if (exchange.mode !== "manual") checkExchangeStateRoom(reader, mailboxes, exchangeServicePrincipalName);
     const existingApplicationObjectId = reader.guid(
         "existingApplicationObjectId",
         "Object ID of the existing app registration (App registrations > Overview, not the Enterprise application's)",
@@ -491,6 +549,7 @@ export function parseUcxMailConfig(raw: RawConfig, options: ParseOptions = {}): 
         owners,
         exchangeServicePrincipalName,
         exchange,
+        mailboxProtocols,
         ...(existingApplicationObjectId !== undefined ? { existingApplicationObjectId } : {}),
     };
 }

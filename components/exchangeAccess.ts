@@ -5,7 +5,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { ExchangeConnectionSettings, SmtpAuthScope } from "./config";
+import type { ExchangeConnectionSettings, ExchangeRoleName, MailboxProtocolMode, SmtpAuthScope } from "./config";
 import { EXCHANGE_PARTS_FILE, renderExchangeSetupScript } from "./exchangeSetupScript";
 
 /** The entry script, relative to the project directory (where Pulumi runs the program and the command provider). */
@@ -19,6 +19,9 @@ export const EXCHANGE_INTERPRETER: readonly string[] = [
     "-File",
     EXCHANGE_ENTRY_SCRIPT,
 ];
+
+/** The permissions assumed when none are given: the config default. */
+const DEFAULT_PERMISSIONS: readonly ExchangeRoleName[] = ["IMAP.AccessAsApp", "SMTP.SendAsApp"];
 
 /** Operation words passed to the entry script: fixed literals, never a config value. */
 export const EXCHANGE_OPERATIONS = { create: "apply", update: "apply", delete: "remove" } as const;
@@ -34,6 +37,10 @@ export interface ExchangeMailboxAccessArgs {
     readonly mailboxes: readonly string[];
     /** Where SMTP client authentication is enabled (smtpAuth). */
     readonly smtpAuth: SmtpAuthScope;
+    /** The Exchange Online application roles granted (permissions): they say whether IMAP and POP are needed. */
+    readonly permissions?: readonly ExchangeRoleName[];
+    /** Whether IMAP (and POP) are enabled on each mailbox when the permissions need them (mailboxProtocols). */
+    readonly mailboxProtocols?: MailboxProtocolMode;
     /** How the Exchange steps connect (exchangeAuth and friends); holds no secret. */
     readonly connection: ExchangeConnectionSettings;
     /** The automation app's client secret (clientSecret mode). */
@@ -48,7 +55,14 @@ export interface ExchangeMailboxAccessArgs {
 export function exchangeCommandEnvironment(
     args: Pick<
         ExchangeMailboxAccessArgs,
-        "appId" | "servicePrincipalObjectId" | "servicePrincipalName" | "mailboxes" | "smtpAuth" | "connection"
+        | "appId"
+        | "servicePrincipalObjectId"
+        | "servicePrincipalName"
+        | "mailboxes"
+        | "smtpAuth"
+        | "connection"
+        | "permissions"
+        | "mailboxProtocols"
     >,
 ): Record<string, pulumi.Input<string>> {
     const { connection } = args;
@@ -61,7 +75,11 @@ export function exchangeCommandEnvironment(
         UCX_EXCHANGE_MAILBOXES: JSON.stringify(args.mailboxes),
         UCX_EXCHANGE_SMTP_AUTH: args.smtpAuth,
         UCX_EXCHANGE_MAX_WAIT_MINUTES: String(connection.maxWaitMinutes),
+        UCX_EXCHANGE_PERMISSIONS: JSON.stringify(args.permissions ?? DEFAULT_PERMISSIONS),
+        UCX_EXCHANGE_MAILBOX_PROTOCOLS: args.mailboxProtocols ?? "enable",
     };
+    if (connection.managedIdentityAccountId !== undefined)
+        environment.UCX_EXCHANGE_MANAGED_IDENTITY_ACCOUNT_ID = connection.managedIdentityAccountId;
     if (connection.appId !== undefined) environment.UCX_EXCHANGE_AUTOMATION_APP_ID = connection.appId;
     if (connection.certificatePath !== undefined)
         environment.UCX_EXCHANGE_CERTIFICATE_PATH = connection.certificatePath;
@@ -131,6 +149,8 @@ export class ExchangeMailboxAccess extends pulumi.ComponentResource {
                         servicePrincipalName: args.servicePrincipalName,
                         mailboxes: args.mailboxes,
                         smtpAuth: args.smtpAuth,
+                        permissions: args.permissions ?? DEFAULT_PERMISSIONS,
+                        mailboxProtocols: args.mailboxProtocols ?? "enable",
                         maxWaitMinutes: args.connection.maxWaitMinutes,
                         moduleSource,
                     }),
@@ -159,8 +179,9 @@ export class ExchangeMailboxAccess extends pulumi.ComponentResource {
                 environment,
                 // Update also needs the last JSON line: it says which mailboxes to revoke and what to restore.
                 addPreviousOutputInEnv: true,
-                // The script prints no secret, but the provider would echo everything; errors still carry stderr.
-                logging: "none",
+                // Progress during long waits: the provider streams stderr lines live (util.LogOutput, as ephemeral Info
+                // status) and redacts nothing, so only stderr, which the script masks; stdout (the JSON) stays out.
+                logging: "stderr",
             },
             exchangeCommandOptions(this, args.adminConsent),
         );

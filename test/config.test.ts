@@ -43,6 +43,7 @@ describe("parseUcxMailConfig defaults", () => {
             owners: [],
             exchangeServicePrincipalName: "UCXSuiteMail",
             exchange: { mode: "manual", maxWaitMinutes: 10 },
+            mailboxProtocols: "enable",
         });
     });
 

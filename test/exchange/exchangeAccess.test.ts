@@ -88,8 +88,9 @@ describe("ExchangeMailboxAccess under mocks, clientSecret mode", () => {
         assert.equal(command.inputs.delete, "remove");
     });
 
-    it("never logs the output, hands the last JSON back on update and delete, and has no triggers", () => {
-        assert.equal(command.inputs.logging, "none");
+    it("logs only stderr (the masked progress lines), hands the last JSON back on update and delete, and has no triggers", () => {
+        // @pulumi/command 1.2.1 streams the logged streams live and redacts nothing: stdout (the JSON) stays out.
+        assert.equal(command.inputs.logging, "stderr");
         assert.equal(command.inputs.addPreviousOutputInEnv, true);
         assert.equal(command.inputs.triggers, undefined);
         assert.equal(command.inputs.dir, undefined);
@@ -106,6 +107,8 @@ describe("ExchangeMailboxAccess under mocks, clientSecret mode", () => {
             UCX_EXCHANGE_MAILBOXES: '["fax@contoso.com","notify@contoso.com"]',
             UCX_EXCHANGE_SMTP_AUTH: "mailbox",
             UCX_EXCHANGE_MAX_WAIT_MINUTES: "10",
+            UCX_EXCHANGE_PERMISSIONS: '["IMAP.AccessAsApp","SMTP.SendAsApp"]',
+            UCX_EXCHANGE_MAILBOX_PROTOCOLS: "enable",
             UCX_EXCHANGE_AUTOMATION_APP_ID: AUTOMATION_APP_ID,
             UCX_EXCHANGE_CLIENT_SECRET: CLIENT_SECRET,
         });
@@ -374,7 +377,13 @@ describe("the declared Exchange command, run end to end against the fake tenant"
         );
         assert.equal(tenant.mailboxes["fax@contoso.com"].smtpClientAuthenticationDisabled, false);
         assert.equal(tenant.connects.length, 1);
-        assert.deepEqual(Object.keys(tenant.connects[0]).sort(), ["AccessToken", "Organization", "ShowBanner"]);
+        assert.deepEqual(Object.keys(tenant.connects[0]).sort(), [
+            "AccessToken",
+            "CommandName",
+            "Organization",
+            "ShowBanner",
+            "SkipLoadingFormatData",
+        ]);
 
         clearLog(tenantFile);
         const updated = await runDeclared(both, "update", created.stdout);
@@ -431,6 +440,6 @@ describe("the declared Exchange command, run end to end against the fake tenant"
         tenant = readTenant(manualTenant);
         assert.deepEqual(tenant.writes, []);
         const report = JSON.parse(second.stdout.trim().split("\n").pop() ?? "{}");
-        assert.deepEqual(report.changed, []);
+        assert.deepEqual(report.changed, {});
     });
 });

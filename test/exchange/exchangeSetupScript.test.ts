@@ -16,6 +16,8 @@ const input = {
     servicePrincipalName: "UCXSuiteMail",
     mailboxes: ["fax@contoso.com", "notify@contoso.com"],
     smtpAuth: "organization" as const,
+    permissions: ["IMAP.AccessAsApp", "SMTP.SendAsApp", "POP.AccessAsApp"] as const,
+    mailboxProtocols: "enable" as const,
     maxWaitMinutes: 15,
     moduleSource: readExchangeModuleSource(),
 };
@@ -88,6 +90,8 @@ describe("renderExchangeSetupScript", () => {
         assert.ok(script.includes("-ServicePrincipalObjectId '7a1e2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b'"));
         assert.ok(script.includes("-Mailboxes @('fax@contoso.com', 'notify@contoso.com')"));
         assert.ok(script.includes("-SmtpAuth 'organization'"));
+        assert.ok(script.includes("-MailboxProtocols 'enable'"));
+        assert.ok(script.includes("-Permissions @('IMAP.AccessAsApp', 'SMTP.SendAsApp', 'POP.AccessAsApp')"));
         assert.ok(script.includes("Reset-UcxRetryBudget -MaxWaitMinutes 15"));
     });
 

@@ -337,7 +337,7 @@ function Update-UcxExchangeSession {
 function Get-UcxRequiredCmdlet {
     <#
     .SYNOPSIS
-        The Exchange cmdlets a run may call: what it passes to Connect-ExchangeOnline -CommandName and checks after connecting.
+        The Exchange cmdlets a run may call: the CommandName list it connects with, checked after connecting.
     #>
     [CmdletBinding()]
     [OutputType([string[]])]
