@@ -1,5 +1,6 @@
 // A loopback stand-in for the Microsoft identity platform token endpoint (client credentials), for tests only.
-// Usage: node token-endpoint.mjs; configured by TOKEN_TENANT, TOKEN_CLIENT_ID, TOKEN_CLIENT_SECRET, TOKEN_VALUE.
+// Usage: node token-endpoint.mjs; configured by TOKEN_TENANT, TOKEN_CLIENT_ID, TOKEN_CLIENT_SECRET, TOKEN_VALUE and
+// TOKEN_EXPIRES_IN (seconds; Entra issues app-only tokens for about an hour).
 // Prints the port it listens on (127.0.0.1 only) as its first stdout line.
 import http from "node:http";
 import { URLSearchParams } from "node:url";
@@ -9,6 +10,7 @@ const expected = {
     clientId: process.env.TOKEN_CLIENT_ID,
     clientSecret: process.env.TOKEN_CLIENT_SECRET,
     token: process.env.TOKEN_VALUE,
+    expiresIn: Number(process.env.TOKEN_EXPIRES_IN ?? 3599),
 };
 
 const server = http.createServer((request, response) => {
@@ -26,7 +28,7 @@ const server = http.createServer((request, response) => {
             form.get("client_secret") === expected.clientSecret;
         response.setHeader("content-type", "application/json");
         if (valid) {
-            response.end(JSON.stringify({ token_type: "Bearer", expires_in: 3599, access_token: expected.token }));
+            response.end(JSON.stringify({ token_type: "Bearer", expires_in: expected.expiresIn, access_token: expected.token }));
             return;
         }
         response.statusCode = 401;
