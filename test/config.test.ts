@@ -6,6 +6,8 @@ import fc from "fast-check";
 import { BAD_CONFIGS } from "./support/badConfigs";
 import {
     CONFIG_KEYS,
+    EXCHANGE_STATE_MAX_CHARACTERS,
+    exchangeStateLengthBound,
     parseUcxMailConfig,
     UcxMailConfigError,
     type RawConfig,
@@ -249,5 +251,36 @@ describe("parseUcxMailConfig properties", () => {
                 return error.problems.some((p) => p.key === typo && p.fix.includes(`did you mean ${key}?`));
             }),
         );
+    });
+});
+
+describe("room for many mailboxes in the recorded Exchange state", () => {
+    const managedIdentity = { exchangeAuth: "managedIdentity", exchangeOrganization: "contoso.onmicrosoft.com" };
+    const twoHundred = Array.from({ length: 200 }, (_, index) => `ucx-mailbox-${index}@contoso.com`);
+
+    it("accepts 200 mailboxes with everyday addresses", () => {
+        assert.equal(parse({ mailboxes: twoHundred, ...managedIdentity }).mailboxes.length, 200);
+        assert.ok(exchangeStateLengthBound(twoHundred, "UCXSuiteMail") <= EXCHANGE_STATE_MAX_CHARACTERS);
+    });
+
+    it("leaves room for the variable's name in Windows' 32,767-character limit", () => {
+        assert.equal(EXCHANGE_STATE_MAX_CHARACTERS + "PULUMI_COMMAND_STDOUT=".length, 32767);
+    });
+
+    it("does not limit manual mode, which records nothing", () => {
+        const long = Array.from({ length: 400 }, (_, index) => `ucx-mailbox-with-a-long-name-${index}@contoso.com`);
+        assert.equal(parse({ mailboxes: long }).mailboxes.length, 400);
+        assert.throws(() => parse({ mailboxes: long, ...managedIdentity }), /mailboxes: lists 400 mailboxes/);
+    });
+
+    it("parses exchangeManagedIdentityAccountId and mailboxProtocols", () => {
+        const config = parse({
+            mailboxes: MAILBOXES,
+            ...managedIdentity,
+            exchangeManagedIdentityAccountId: "5B6C7D8E-9F0A-4B1C-8D2E-3F4A5B6C7D8E",
+            mailboxProtocols: "unchanged",
+        });
+        assert.equal(config.exchange.managedIdentityAccountId, "5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e");
+        assert.equal(config.mailboxProtocols, "unchanged");
     });
 });

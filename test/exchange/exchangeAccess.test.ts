@@ -12,6 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type * as pulumi from "@pulumi/pulumi";
+import { EXCHANGE_STATE_MAX_CHARACTERS, exchangeStateLengthBound } from "../../components/config";
 import { EXCHANGE_INTERPRETER, exchangeCommandOptions } from "../../components/exchangeAccess";
 import { ofType, runProgram, type DeclaredResource, type ProgramRun } from "../support/program";
 
@@ -441,5 +442,173 @@ describe("the declared Exchange command, run end to end against the fake tenant"
         assert.deepEqual(tenant.writes, []);
         const report = JSON.parse(second.stdout.trim().split("\n").pop() ?? "{}");
         assert.deepEqual(report.changed, {});
+    });
+});
+
+// ---- The declared command against what the real service does on a first `pulumi up` ---------------------------
+
+describe("the declared Exchange command against the real service's behaviours", { skip: !pwshAvailable }, () => {
+    const MANAGED_IDENTITY = { exchangeAuth: "managedIdentity", exchangeOrganization: ORGANIZATION };
+    const ACCOUNT_ID = "5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e";
+    let workDir: string;
+    let inherited: Record<string, string>;
+
+    before(() => {
+        workDir = fs.mkdtempSync(path.join(os.tmpdir(), "ucx-exchange-real-"));
+        fs.writeFileSync(path.join(workDir, "pwsh"), `#!/bin/sh\nexec dotnet tool run pwsh "$@"\n`, { mode: 0o755 });
+        inherited = Object.fromEntries(
+            Object.entries(process.env).filter(
+                (entry): entry is [string, string] => entry[1] !== undefined && !entry[0].startsWith("UCX_"),
+            ),
+        );
+    });
+    after(() => workDir && fs.rmSync(workDir, { recursive: true, force: true }));
+
+    /** A fake tenant file: the given mailboxes (SMTP value and optional CAS settings) plus config overrides. */
+    function tenantWith(
+        mailboxes: Record<string, { smtp: boolean | null; imapEnabled?: boolean }>,
+        config: Record<string, unknown> = {},
+        servicePrincipals: object[] = [],
+    ): string {
+        const file = path.join(workDir, `tenant-${Math.random().toString(16).slice(2)}.json`);
+        const tenant = {
+            config: {
+                organization: ORGANIZATION,
+                propagationCalls: 0,
+                throttleEvery: 0,
+                connectError: null,
+                expected: { appId: null, certificatePassword: null, accessToken: null, managedIdentity: true },
+                ...config,
+            },
+            servicePrincipals,
+            mailboxes: Object.fromEntries(
+                Object.entries(mailboxes).map(([address, { smtp, ...cas }]) => [
+                    address,
+                    { smtpClientAuthenticationDisabled: smtp, permissions: [], ...cas },
+                ]),
+            ),
+            transportConfig: { smtpClientAuthenticationDisabled: true },
+            callCount: 0,
+            writes: [],
+            connects: [],
+            disconnects: 0,
+        };
+        fs.writeFileSync(file, JSON.stringify(tenant));
+        return file;
+    }
+
+    async function declared(config: Record<string, unknown>): Promise<DeclaredResource> {
+        return onlyCommand(await runProgram({ ...MANAGED_IDENTITY, ...config }));
+    }
+
+    function run(
+        command: DeclaredResource,
+        operation: "create" | "update" | "delete",
+        tenant: string,
+        previous?: string,
+    ) {
+        const env: Record<string, string> = {
+            ...inherited,
+            PATH: `${workDir}${path.delimiter}${process.env.PATH ?? ""}`,
+            PSModulePath: FAKE_MODULE_ROOT,
+            UCX_FAKE_EXO_STATE: tenant,
+            UCX_EXCHANGE_TEST_TIME_SCALE: "0.0005",
+            ...(revealed(command.inputs.environment) as Record<string, string>),
+        };
+        if (previous) env.PULUMI_COMMAND_STDOUT = previous;
+        return runProcess([...(command.inputs.interpreter as string[]), command.inputs[operation]], env);
+    }
+
+    function objectIdOf(command: DeclaredResource): string {
+        return (revealed(command.inputs.environment) as Record<string, string>).UCX_EXCHANGE_SP_OBJECT_ID;
+    }
+
+    it("waits out Entra replication of the new enterprise application", async () => {
+        const command = await declared({ mailboxes: ["fax@contoso.com"] });
+        const tenant = tenantWith({ "fax@contoso.com": { smtp: null } }, { entraLagCalls: 3 });
+        const created = await run(command, "create", tenant);
+        assert.equal(created.code, 0, created.stderr);
+        assert.match(created.stderr, /Entra has not replicated the enterprise application yet, retry 3/);
+        assert.equal(readTenant(tenant).servicePrincipals[0].ObjectId, objectIdOf(command));
+    });
+
+    it("refuses a principal made with the wrong object id, with zero writes", async () => {
+        const command = await declared({ mailboxes: ["fax@contoso.com"] });
+        const appId = (revealed(command.inputs.environment) as Record<string, string>).UCX_EXCHANGE_APP_ID;
+        const wrongId = "2b3c4d5e-6f70-4a81-9b2c-3d4e5f6a7b8c";
+        const principal = {
+            AppId: appId,
+            ObjectId: wrongId,
+            DisplayName: "UCXSuiteMail",
+            Identity: wrongId,
+            pendingCalls: 0,
+        };
+        const tenant = tenantWith({ "fax@contoso.com": { smtp: null } }, {}, [principal]);
+        const result = await run(command, "create", tenant);
+        assert.equal(result.code, 1);
+        assert.match(
+            result.stderr,
+            new RegExp(`object id ${wrongId} instead of the enterprise application's object id`),
+        );
+        assert.match(result.stderr, new RegExp(`Remove-ServicePrincipal -Identity ${appId}`));
+        assert.deepEqual(readTenant(tenant).writes, []);
+    });
+
+    it("stops a role-less identity before any write", async () => {
+        const command = await declared({ mailboxes: ["fax@contoso.com"] });
+        const tenant = tenantWith({ "fax@contoso.com": { smtp: null } }, { missingCmdlets: ["Add-MailboxPermission"] });
+        const result = await run(command, "create", tenant);
+        assert.equal(result.code, 1);
+        assert.match(result.stderr, /lacks Add-MailboxPermission \(management role 'Mail Recipients'\)/);
+        assert.deepEqual(readTenant(tenant).writes, []);
+    });
+
+    it("enables IMAP that a CAS mailbox plan disabled, and delete restores it", async () => {
+        const command = await declared({ mailboxes: ["fax@contoso.com"] });
+        const tenant = tenantWith({ "fax@contoso.com": { smtp: null, imapEnabled: false } });
+        const created = await run(command, "create", tenant);
+        assert.equal(created.code, 0, created.stderr);
+        assert.equal(readTenant(tenant).mailboxes["fax@contoso.com"].imapEnabled, true);
+        const deleted = await run(command, "delete", tenant, created.stdout);
+        assert.equal(deleted.code, 0, deleted.stderr);
+        assert.equal(readTenant(tenant).mailboxes["fax@contoso.com"].imapEnabled, false);
+    });
+
+    it("connects a user-assigned managed identity with -ManagedIdentityAccountId", async () => {
+        const command = await declared({
+            mailboxes: ["fax@contoso.com"],
+            exchangeManagedIdentityAccountId: ACCOUNT_ID,
+        });
+        const tenant = tenantWith(
+            { "fax@contoso.com": { smtp: null } },
+            { expected: { managedIdentity: true, managedIdentityAccountId: ACCOUNT_ID } },
+        );
+        const created = await run(command, "create", tenant);
+        assert.equal(created.code, 0, created.stderr);
+        assert.equal(readTenant(tenant).connects[0].ManagedIdentityAccountId, ACCOUNT_ID);
+    });
+
+    it("handles 200 mailboxes in one connection, within one Windows environment variable", async () => {
+        const addresses = Array.from({ length: 200 }, (_, index) => `ucx-mailbox-${index}@contoso.com`);
+        const command = await declared({ mailboxes: addresses });
+        const tenant = tenantWith(
+            Object.fromEntries(addresses.map((address, index) => [address, { smtp: index % 2 === 0 ? null : true }])),
+        );
+        const created = await run(command, "create", tenant);
+        assert.equal(created.code, 0, created.stderr);
+        assert.equal(created.stdout.split("\n").length, 1);
+        // What the provider hands back as PULUMI_COMMAND_STDOUT on update and delete.
+        assert.ok(created.stdout.length <= EXCHANGE_STATE_MAX_CHARACTERS, `${created.stdout.length} characters`);
+        assert.ok(created.stdout.length <= exchangeStateLengthBound(addresses, "UCXSuiteMail"));
+        assert.equal(readTenant(tenant).connects.length, 1);
+        const updated = await run(command, "update", tenant, created.stdout);
+        assert.equal(updated.code, 0, updated.stderr);
+        assert.equal(readTenant(tenant).writes.length, 200 * 2 + 1, "a re-run writes nothing more");
+        const deleted = await run(command, "delete", tenant, updated.stdout);
+        assert.equal(deleted.code, 0, deleted.stderr);
+        const after = readTenant(tenant);
+        assert.equal(after.mailboxes["ucx-mailbox-0@contoso.com"].smtpClientAuthenticationDisabled, null);
+        assert.equal(after.mailboxes["ucx-mailbox-1@contoso.com"].smtpClientAuthenticationDisabled, true);
+        assert.deepEqual(after.mailboxes["ucx-mailbox-199@contoso.com"].permissions, []);
     });
 });

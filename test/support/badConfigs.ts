@@ -97,4 +97,37 @@ export const BAD_CONFIGS: ReadonlyArray<[string, Record<string, unknown>, string
     ],
     ["misspelt key", { mailboxes: MAILBOXES, mailbox: '["a@contoso.com"]' }, "mailbox", /did you mean mailboxes/],
     ["admin UPN not an address", { mailboxes: MAILBOXES, exchangeAdminUpn: "admin" }, "exchangeAdminUpn", /admin@/],
+    [
+        "managed identity account id not a GUID",
+        {
+            mailboxes: MAILBOXES,
+            exchangeAuth: "managedIdentity",
+            exchangeOrganization: "contoso.onmicrosoft.com",
+            exchangeManagedIdentityAccountId: "my-identity",
+        },
+        "exchangeManagedIdentityAccountId",
+        /Client ID/,
+    ],
+    [
+        "managed identity account id outside managedIdentity mode",
+        { mailboxes: MAILBOXES, exchangeManagedIdentityAccountId: "11111111-2222-4333-8444-555555555555" },
+        "exchangeManagedIdentityAccountId",
+        /exchangeAuth managedIdentity/,
+    ],
+    ["mailboxProtocols typo", { mailboxes: MAILBOXES, mailboxProtocols: "on" }, "mailboxProtocols", /unchanged/],
+    [
+        "more mailboxes than the recorded state can hold",
+        {
+            mailboxes: JSON.stringify(
+                Array.from(
+                    { length: 200 },
+                    (_, index) => `ucx-notifications-${index}-for-a-long-department-name@contoso.com`,
+                ),
+            ),
+            exchangeAuth: "managedIdentity",
+            exchangeOrganization: "contoso.onmicrosoft.com",
+        },
+        "mailboxes",
+        /two stacks/,
+    ],
 ];
