@@ -1,13 +1,15 @@
 <#
 .SYNOPSIS
-    Benchmarks the Exchange steps against the fake tenant: 1, 10 and 50 mailboxes, first run and re-run.
+    Benchmarks the Exchange steps against the fake tenant: 1, 10, 50 and 200 mailboxes, first run and re-run.
 .DESCRIPTION
     Runs components/exchange/Invoke-UcxMailExchange.ps1 in its own pwsh process, as the command resource does, and
-    prints per run the Connect-ExchangeOnline calls, the writes, the cmdlet calls and the wall time.
-    Targets: 1 connect for any number of mailboxes, 0 writes on a re-run. Exits 1 if a target is missed.
+    prints the cmdlets loaded at connect (-CommandName) and, per run, the Connect-ExchangeOnline calls, the writes, the
+    reads (and reads per mailbox), the length of the recorded JSON line and the wall time.
+    Targets: 1 connect for any number of mailboxes, 0 writes on a re-run, reads that grow at most linearly, and a JSON
+    line that fits one Windows environment variable. Exits 1 if a target is missed.
 #>
 [CmdletBinding()]
-param([int[]] $MailboxCounts = @(1, 10, 50))
+param([int[]] $MailboxCounts = @(1, 10, 50, 200))
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
@@ -15,6 +17,10 @@ Import-Module (Join-Path $PSScriptRoot '../test/exchange/fake/FakeExchangeTenant
 $work = Join-Path ([IO.Path]::GetTempPath()) ("ucx-bench-" + [guid]::NewGuid())
 New-Item -ItemType Directory -Path $work | Out-Null
 $missed = 0
+# PULUMI_COMMAND_STDOUT must fit Windows' 32,767 characters per variable, its name and '=' included.
+$stateLimit = 32767 - 'PULUMI_COMMAND_STDOUT='.Length
+$loaded = $null
+$readsPerMailbox = @{}
 $rows = foreach ($count in $MailboxCounts) {
     $addresses = @(1..$count | ForEach-Object { 'bench{0:d3}@contoso.com' -f $_ })
     $mailboxes = @{}
@@ -37,15 +43,22 @@ $rows = foreach ($count in $MailboxCounts) {
         $tenant = Get-FakeExchangeTenant -Path $tenantPath
         $connects = @($tenant.connects).Count
         $writes = @($tenant.writes).Count
-        if ($connects -ne 1 -or ($pass -eq 're-run' -and $writes -ne 0)) { $missed++ }
+        $reads = $tenant.callCount - $before - $writes
+        if ($null -eq $loaded) { $loaded = @($tenant.connects[0].CommandName) }
+        if ($connects -ne 1 -or ($pass -eq 're-run' -and $writes -ne 0) -or $run.Stdout.Length -gt $stateLimit) { $missed++ }
+        if ($pass -eq 're-run') { $readsPerMailbox[$count] = $reads / $count }
         [pscustomobject]@{
-            Mailboxes = $count; Run = $pass; Connects = $connects; Writes = $writes
-            Calls = $tenant.callCount - $before; 'Wall (s)' = [Math]::Round($clock.Elapsed.TotalSeconds, 2)
+            Mailboxes = $count; Run = $pass; Connects = $connects; Writes = $writes; Reads = $reads
+            'Reads/mailbox' = [Math]::Round($reads / $count, 2); 'JSON chars' = $run.Stdout.Length; 'Wall (s)' = [Math]::Round($clock.Elapsed.TotalSeconds, 2)
         }
         $previous = $run.Stdout
     }
 }
 Remove-Item -LiteralPath $work -Recurse -Force
-$rows | Format-Table -AutoSize | Out-String -Width 120 | Write-Output
-Write-Output ('targets: 1 Connect-ExchangeOnline per run for any N, 0 writes on a re-run -> ' + $(if ($missed -eq 0) { 'met' } else { "MISSED in $missed run(s)" }))
+# Linear at most: the re-run's reads per mailbox never grow with the number of mailboxes (a small constant aside).
+$counts = @($readsPerMailbox.Keys | Sort-Object)
+for ($i = 1; $i -lt $counts.Count; $i++) { if ($readsPerMailbox[$counts[$i]] -gt $readsPerMailbox[$counts[$i - 1]] + 0.01) { $missed++ } }
+Write-Output ('cmdlets loaded at connect (-CommandName): ' + ($loaded -join ', '))
+$rows | Format-Table -AutoSize | Out-String -Width 140 | Write-Output
+Write-Output ("targets: 1 Connect-ExchangeOnline per run for any N, 0 writes on a re-run, reads at most linear, JSON <= $stateLimit characters -> " + $(if ($missed -eq 0) { 'met' } else { "MISSED in $missed run(s)" }))
 if ($missed -gt 0) { exit 1 }
