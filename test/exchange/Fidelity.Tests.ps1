@@ -80,11 +80,8 @@ Describe 'Fidelity to Exchange Online output' {
             $tenantPath = New-Tenant
             $first = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-RunEnvironment)
             $first.ExitCode | Should -Be 0 -Because $first.Stderr
-            $env:UCX_FAKE_EXO_STATE = $tenantPath
+            Enter-FakeExchangeSession -TenantPath $tenantPath
             try {
-                Import-Module (Join-Path $PSScriptRoot 'fake/ExchangeOnlineManagement/ExchangeOnlineManagement.psm1') -Force
-                Import-Module (Join-Path $PSScriptRoot '../../components/exchange/UcxMailExchange.psd1') -Force
-                Connect-ExchangeOnline -ManagedIdentity -Organization 'contoso.onmicrosoft.com' -ShowBanner:$false
                 # A User column form that matches none of the principal's identities: the listing never shows the grant.
                 Mock -ModuleName UcxMailExchange Get-MailboxPermission {
                     [pscustomobject]@{ Identity = 'fax@contoso.com'; User = 'S-1-5-21-0-0-0-99999'; AccessRights = @('FullAccess'); IsInherited = $false; Deny = $false }
@@ -93,11 +90,7 @@ Describe 'Fidelity to Exchange Online output' {
                 $removed = Remove-UcxExchangeAccess -PreviousState $state 2>$null
                 $removed.changed['Remove-MailboxPermission'] | Should -Be 1
                 (Get-FakeExchangeTenant -Path $tenantPath).mailboxes['fax@contoso.com'].permissions.Count | Should -Be 0
-            } finally {
-                Disconnect-ExchangeOnline -Confirm:$false 6>$null
-                Remove-Module ExchangeOnlineManagement, UcxMailExchange -ErrorAction SilentlyContinue
-                Remove-Item Env:UCX_FAKE_EXO_STATE
-            }
+            } finally { Exit-FakeExchangeSession }
         }
     }
 
@@ -143,11 +136,8 @@ Describe 'Fidelity to Exchange Online output' {
         It 'reports no change when Exchange only warns that the entry is already present' {
             $principal = @{ AppId = $AppId; ObjectId = $ObjectId; DisplayName = 'UCXSuiteMail' }
             $tenantPath = New-Tenant -Options @{ ServicePrincipals = @($principal); Permissions = @{ 'fax@contoso.com' = @($ObjectId) } }
-            $env:UCX_FAKE_EXO_STATE = $tenantPath
+            Enter-FakeExchangeSession -TenantPath $tenantPath
             try {
-                Import-Module (Join-Path $PSScriptRoot 'fake/ExchangeOnlineManagement/ExchangeOnlineManagement.psm1') -Force
-                Import-Module (Join-Path $PSScriptRoot '../../components/exchange/UcxMailExchange.psd1') -Force
-                Connect-ExchangeOnline -ManagedIdentity -Organization 'contoso.onmicrosoft.com' -ShowBanner:$false
                 # A permission list that lags behind: it does not show the grant yet.
                 Mock -ModuleName UcxMailExchange Get-MailboxPermission {
                     [pscustomobject]@{ Identity = 'fax@contoso.com'; User = 'NT AUTHORITY\SELF'; AccessRights = @('FullAccess', 'ReadPermission'); IsInherited = $false; Deny = $false }
@@ -156,11 +146,7 @@ Describe 'Fidelity to Exchange Online output' {
                     -Mailboxes @('fax@contoso.com') -SmtpAuth unchanged 2>$null
                 @((Get-FakeExchangeTenant -Path $tenantPath).writes | ForEach-Object { $_.cmdlet }) | Should -Be @('Add-MailboxPermission')
                 $report.changed.Count | Should -Be 0
-            } finally {
-                Disconnect-ExchangeOnline -Confirm:$false 6>$null
-                Remove-Module ExchangeOnlineManagement, UcxMailExchange -ErrorAction SilentlyContinue
-                Remove-Item Env:UCX_FAKE_EXO_STATE
-            }
+            } finally { Exit-FakeExchangeSession }
         }
     }
 

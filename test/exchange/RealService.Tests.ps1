@@ -226,11 +226,8 @@ Describe 'Exchange Online as it really answers' {
     Context 'a read by identity that does not answer exactly one object' {
         It 'stops with a clear message instead of taking the wrong object' {
             $tenantPath = New-Tenant
-            $env:UCX_FAKE_EXO_STATE = $tenantPath
+            Enter-FakeExchangeSession -TenantPath $tenantPath
             try {
-                Import-Module (Join-Path $PSScriptRoot 'fake/ExchangeOnlineManagement/ExchangeOnlineManagement.psm1') -Force
-                Import-Module (Join-Path $PSScriptRoot '../../components/exchange/UcxMailExchange.psd1') -Force
-                Connect-ExchangeOnline -ManagedIdentity -Organization 'contoso.onmicrosoft.com' -ShowBanner:$false
                 # As Microsoft warns for a $null or unknown -Identity: every object comes back.
                 Mock -ModuleName UcxMailExchange Get-CASMailbox {
                     [pscustomobject]@{ Identity = 'fax@contoso.com'; SmtpClientAuthenticationDisabled = $null; ImapEnabled = $true; PopEnabled = $true }
@@ -239,11 +236,7 @@ Describe 'Exchange Online as it really answers' {
                 { Sync-UcxExchangeAccess -AppId $AppId -ServicePrincipalObjectId $ObjectId -ServicePrincipalName 'UCXSuiteMail' -Mailboxes @('fax@contoso.com') -SmtpAuth mailbox 2>$null } |
                     Should -Throw "*Get-CASMailbox -Identity 'fax@contoso.com' answered 2 objects instead of one*"
                 @((Get-FakeExchangeTenant -Path $tenantPath).writes | Where-Object cmdlet -NE 'New-ServicePrincipal') | Should -BeNullOrEmpty
-            } finally {
-                Disconnect-ExchangeOnline -Confirm:$false 6>$null
-                Remove-Module ExchangeOnlineManagement, UcxMailExchange -ErrorAction SilentlyContinue
-                Remove-Item Env:UCX_FAKE_EXO_STATE
-            }
+            } finally { Exit-FakeExchangeSession }
         }
     }
 

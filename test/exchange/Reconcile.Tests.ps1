@@ -225,22 +225,15 @@ Describe 'Exchange steps reconcile' {
     Context '-WhatIf' {
         It 'Sync-UcxExchangeAccess -WhatIf reads but writes nothing, even with the principal absent' {
             $tenantPath = New-Tenant -Options @{ PropagationCalls = 3 }
-            $env:UCX_FAKE_EXO_STATE = $tenantPath
+            Enter-FakeExchangeSession -TenantPath $tenantPath
             try {
-                Import-Module (Join-Path $PSScriptRoot 'fake/ExchangeOnlineManagement/ExchangeOnlineManagement.psm1') -Force
-                Import-Module (Join-Path $PSScriptRoot '../../components/exchange/UcxMailExchange.psd1') -Force
                 Reset-UcxRetryBudget -MaxWaitMinutes 1 -TimeScale 0.001
-                Connect-ExchangeOnline -ManagedIdentity -Organization 'contoso.onmicrosoft.com' -ShowBanner:$false
                 $report = Sync-UcxExchangeAccess -AppId $AppId -ServicePrincipalObjectId $ObjectId -ServicePrincipalName 'UCXSuiteMail' `
                     -Mailboxes @('fax@contoso.com', 'notify@contoso.com') -SmtpAuth mailbox -WhatIf 6>$null
                 $report.previous.granted.Count | Should -Be 2
                 (Get-FakeExchangeTenant -Path $tenantPath).writes.Count | Should -Be 0
                 (Get-FakeExchangeTenant -Path $tenantPath).callCount | Should -BeGreaterThan 0
-            } finally {
-                Disconnect-ExchangeOnline -Confirm:$false
-                Remove-Module ExchangeOnlineManagement, UcxMailExchange -ErrorAction SilentlyContinue
-                Remove-Item Env:UCX_FAKE_EXO_STATE
-            }
+            } finally { Exit-FakeExchangeSession }
         }
     }
 

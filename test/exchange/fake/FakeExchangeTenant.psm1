@@ -173,4 +173,29 @@ function Invoke-UcxExchangeEntry {
     [pscustomobject]@{ ExitCode = $result.ExitCode; Stdout = $result.Stdout.TrimEnd("`n"); Stderr = $result.Stderr; Report = $report; StdoutLines = $lines.Count }
 }
 
-Export-ModuleMember -Function New-FakeExchangeTenant, Get-FakeExchangeTenant, Clear-FakeExchangeLog, Get-PwshCommandLine, Invoke-ProcessCapture, Invoke-UcxExchangeEntry
+function Enter-FakeExchangeSession {
+    <#
+    .SYNOPSIS
+        In this process: points the fake at a tenant file, loads the fake and UcxMailExchange globally, and connects.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [string] $TenantPath)
+    $env:UCX_FAKE_EXO_STATE = $TenantPath
+    Import-Module (Join-Path $script:FakeModuleRoot 'ExchangeOnlineManagement/ExchangeOnlineManagement.psm1') -Force -Global
+    Import-Module (Join-Path $script:RepoRoot 'components/exchange/UcxMailExchange.psd1') -Force -Global
+    Connect-ExchangeOnline -ManagedIdentity -Organization 'contoso.onmicrosoft.com' -ShowBanner:$false
+}
+
+function Exit-FakeExchangeSession {
+    <#
+    .SYNOPSIS
+        Undoes Enter-FakeExchangeSession: disconnects and unloads both modules.
+    #>
+    [CmdletBinding()]
+    param()
+    Disconnect-ExchangeOnline -Confirm:$false 6>$null
+    Remove-Module ExchangeOnlineManagement, UcxMailExchange -ErrorAction SilentlyContinue
+    Remove-Item Env:UCX_FAKE_EXO_STATE -ErrorAction SilentlyContinue
+}
+
+Export-ModuleMember -Function Enter-FakeExchangeSession, Exit-FakeExchangeSession, New-FakeExchangeTenant, Get-FakeExchangeTenant, Clear-FakeExchangeLog, Get-PwshCommandLine, Invoke-ProcessCapture, Invoke-UcxExchangeEntry

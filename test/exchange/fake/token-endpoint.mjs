@@ -28,7 +28,9 @@ const server = http.createServer((request, response) => {
             form.get("client_secret") === expected.clientSecret;
         response.setHeader("content-type", "application/json");
         if (valid) {
-            response.end(JSON.stringify({ token_type: "Bearer", expires_in: expected.expiresIn, access_token: expected.token }));
+            response.end(
+                JSON.stringify({ token_type: "Bearer", expires_in: expected.expiresIn, access_token: expected.token }),
+            );
             return;
         }
         response.statusCode = 401;
