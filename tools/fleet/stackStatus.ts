@@ -105,7 +105,7 @@ export function judgeStack(snapshot: StackSnapshot, now: Date, warnDays: number)
         tenantId: values.tenantId ?? null,
         applicationClientId: values.applicationClientId ?? null,
         clientSecretExpiresAt: values.clientSecretExpiresAt ?? null,
-        clientSecretDaysLeft: secretEnd === undefined ? null : Math.floor((secretEnd - nowMs) / DAY_MS),
+        clientSecretDaysLeft: secretEnd === undefined ? null : daysBetween(nowMs, secretEnd),
         previousSecretExpiresAt: values.previousSecretExpiresAt ?? null,
         nextSecretRotationAt: values.nextSecretRotationAt ?? null,
         lastUpdateAt: lastUpdate?.at ?? null,
@@ -155,4 +155,9 @@ function timeOf(iso: string | undefined): number | undefined {
 
 function wholeDays(ms: number): number {
     return Math.floor(ms / DAY_MS);
+}
+
+/** Whole days from `fromMs` to `toMs`, counted towards zero: 3.9 days ago is -3, 249.9 days ahead is 249. */
+function daysBetween(fromMs: number, toMs: number): number {
+    return Math.trunc((toMs - fromMs) / DAY_MS) || 0;
 }
