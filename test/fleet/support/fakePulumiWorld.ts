@@ -53,6 +53,8 @@ export interface FakePulumiWorld {
     calls(): string[];
     /** The most calls that were running at the same moment. */
     maxParallelCalls(): number;
+    /** What the calls took added up: the time they would take one after another. */
+    totalCallMs(): number;
     cleanup(): void;
 }
 
@@ -105,6 +107,8 @@ export function createFakePulumiWorld(
             for (const edge of edges) most = Math.max(most, (running += edge.delta));
             return most;
         },
+        totalCallMs: () =>
+            logLines().reduce((total, [start, end]) => total + Number(BigInt(end) - BigInt(start)) / 1e6, 0),
         cleanup: () => rmSync(world, { recursive: true, force: true }),
     };
 }
