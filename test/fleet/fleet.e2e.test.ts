@@ -304,7 +304,11 @@ describe("fleet report, CLI failures around the whole run", () => {
     it("reads --concurrency stacks at a time, one CLI process per stack", async () => {
         const stacks = Array.from({ length: 9 }, (_, index) => ucxMailStack(`tenant-${index}`, NOW, HEALTHY));
         for (const concurrency of [1, 3]) {
-            const world = createFakePulumiWorld(stacks, {}, { UCX_FAKE_PULUMI_DELAY_MS: "150" });
+            const world = createFakePulumiWorld(
+                stacks,
+                {},
+                { UCX_FAKE_PULUMI_DELAY_MS: "150", UCX_FAKE_PULUMI_TIMING: "1" },
+            );
             try {
                 const run = await runFleetInProcess(["--json", "--concurrency", String(concurrency)], world.env, {
                     now,

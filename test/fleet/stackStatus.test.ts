@@ -119,40 +119,18 @@ describe("fleet status rules (pure, at a fixed clock)", () => {
     });
 
     it("warn, no action: never deployed, or no ucx-mail outputs", () => {
-        const never = judgeStack(
-            { stack: "n", outputs: { values: {}, malformed: [], outputCount: 0 }, lastUpdate: null, readErrors: [] },
-            NOW,
-            30,
-        );
-        assert.deepEqual(
-            [never.status, never.action, never.findings],
-            ["warn", null, ["the stack was never deployed"]],
-        );
-        const other = judgeStack(
-            {
-                stack: "o",
-                outputs: { values: {}, malformed: [], outputCount: 1 },
-                lastUpdate: SUCCEEDED,
-                readErrors: [],
-            },
-            NOW,
-            30,
-        );
-        assert.deepEqual(
-            [other.status, other.action, other.findings],
-            ["warn", null, ["the stack has no ucx-mail outputs"]],
-        );
-        const destroyed = judgeStack(
-            {
-                stack: "d",
-                outputs: { values: {}, malformed: [], outputCount: 0 },
-                lastUpdate: { kind: "destroy", result: "succeeded" },
-                readErrors: [],
-            },
-            NOW,
-            30,
-        );
-        assert.deepEqual(destroyed.findings, ["the stack has no ucx-mail outputs"]);
+        const withoutUcxMailOutputs = (outputCount: number, lastUpdate: LastUpdate | null): FleetRow =>
+            judgeStack(
+                { stack: "s", outputs: { values: {}, malformed: [], outputCount }, lastUpdate, readErrors: [] },
+                NOW,
+                30,
+            );
+        const summary = (row: FleetRow) => [row.status, row.action, row.findings];
+        assert.deepEqual(summary(withoutUcxMailOutputs(0, null)), ["warn", null, ["the stack was never deployed"]]);
+        const otherProgram = withoutUcxMailOutputs(1, SUCCEEDED);
+        assert.deepEqual(summary(otherProgram), ["warn", null, ["the stack has no ucx-mail outputs"]]);
+        const destroyed = withoutUcxMailOutputs(0, { kind: "destroy", result: "succeeded" });
+        assert.deepEqual(summary(destroyed), ["warn", null, ["the stack has no ucx-mail outputs"]]);
     });
 
     it("warn: a malformed or missing output, with the redeploy action", () => {

@@ -51,10 +51,8 @@ export interface FakePulumiWorld {
     readonly env: NodeJS.ProcessEnv;
     /** Every call's arguments, in the order they finished. */
     calls(): string[];
-    /** The most calls that were running at the same moment. */
+    /** The most calls that were running at the same moment (needs UCX_FAKE_PULUMI_TIMING in extraEnv). */
     maxParallelCalls(): number;
-    /** What the calls took added up: the time they would take one after another. */
-    totalCallMs(): number;
     cleanup(): void;
 }
 
@@ -107,8 +105,6 @@ export function createFakePulumiWorld(
             for (const edge of edges) most = Math.max(most, (running += edge.delta));
             return most;
         },
-        totalCallMs: () =>
-            logLines().reduce((total, [start, end]) => total + Number(BigInt(end) - BigInt(start)) / 1e6, 0),
         cleanup: () => rmSync(world, { recursive: true, force: true }),
     };
 }
