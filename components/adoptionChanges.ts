@@ -23,17 +23,21 @@ export interface RequiredResourceAccessView {
     readonly resourceAccesses: readonly ResourceAccessView[];
 }
 
-/**
- * The parts of the live app that the declared app registration leaves unset or sets differently. Field names and
- * shapes are those of @pulumi/azuread's GetApplicationResult, so the invoke's result fits as it is.
- */
-export interface LiveApplicationView {
+/** What ucx-mail declares for the app registration. */
+export interface DeclaredApplicationView {
     readonly displayName: string;
     readonly signInAudience: string;
     readonly notes: string;
     readonly owners: readonly string[];
-    readonly identifierUris: readonly string[];
     readonly requiredResourceAccesses: readonly RequiredResourceAccessView[];
+}
+
+/**
+ * The live app: what ucx-mail declares plus the parts it leaves unset. Field names and shapes are those of
+ * @pulumi/azuread's GetApplicationResult, so the invoke's result fits as it is.
+ */
+export interface LiveApplicationView extends DeclaredApplicationView {
+    readonly identifierUris: readonly string[];
     readonly webs: readonly {
         redirectUris: readonly string[];
         homepageUrl: string;
@@ -44,15 +48,6 @@ export interface LiveApplicationView {
     readonly singlePageApplications: readonly { redirectUris: readonly string[] }[];
     readonly appRoles: readonly { value: string; displayName: string }[];
     readonly apis: readonly { oauth2PermissionScopes: readonly { value: string }[] }[];
-}
-
-/** What ucx-mail declares for the app registration. */
-export interface DeclaredApplicationView {
-    readonly displayName: string;
-    readonly signInAudience: string;
-    readonly notes: string;
-    readonly owners: readonly string[];
-    readonly requiredResourceAccesses: readonly RequiredResourceAccessView[];
 }
 
 const sameId = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();

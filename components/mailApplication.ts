@@ -56,8 +56,9 @@ export function adoptionNotice(objectId: string, retainConfigured: boolean | und
                 `the tenant.`
               : `retainApplicationOnDestroy is false, so pulumi destroy deletes it and its enterprise application.`;
     return (
-        `existingApplicationObjectId is set, so ucx-mail adopts the app registration ${objectId} and brings it ` +
-        `to the configured state in this same run (Pulumi CLI 3.174.0 or later). Read pulumi preview first. ${retention}`
+        `existingApplicationObjectId is set: ucx-mail adopts the app registration ${objectId}. The first pulumi up ` +
+        `imports it and brings it to the configured state in the same run (Pulumi CLI 3.174.0 or later); read ` +
+        `pulumi preview first. ${retention}`
     );
 }
 

@@ -148,7 +148,10 @@ describe("the warnings of an adopting run", () => {
         const notices = warnings.filter((w) => w.includes("existingApplicationObjectId is set"));
         assert.equal(notices.length, 1, warnings.join("\n"));
         assert.ok(notices[0].endsWith(adoptionNotice(EXISTING_APP, undefined)));
-        assert.match(notices[0], /in this same run \(Pulumi CLI 3\.174\.0 or later\)/);
+        assert.match(
+            notices[0],
+            /imports it and brings it to the configured state in the same run \(Pulumi CLI 3\.174\.0/,
+        );
         assert.match(notices[0], /pulumi config set retainApplicationOnDestroy true/);
     });
 
