@@ -36,6 +36,7 @@ export const CONFIG_KEYS = [
     "exchangeAdminUpn",
     "exchangeMaxWaitMinutes",
     "existingApplicationObjectId",
+    "retainApplicationOnDestroy",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -81,6 +82,8 @@ export interface UcxMailConfig {
     readonly exchangeServicePrincipalName: string;
     readonly exchange: ExchangeConnectionSettings;
     readonly existingApplicationObjectId?: string;
+    /** Keep the app registration and its enterprise application on destroy; unset means "while adopting". */
+    readonly retainApplicationOnDestroy?: boolean;
 }
 
 /** One problem with one key: what is wrong and how to fix it. */
@@ -257,6 +260,15 @@ class ConfigReader {
             return undefined;
         }
         return value.toLowerCase();
+    }
+
+    /** true or false; undefined when unset or empty (the project default), so that unset differs from false. */
+    boolean(key: ConfigKey): boolean | undefined {
+        const value = this.text(key);
+        if (value === undefined) return undefined;
+        if (/^(true|false)$/i.test(value)) return value.toLowerCase() === "true";
+        this.report(key, `${quote(value)} is neither true nor false.`, `${setCommand(key, "true")} (or false)`);
+        return undefined;
     }
 
     /** A secret's presence, checked without ever reading its value into a message. */
@@ -478,6 +490,7 @@ export function parseUcxMailConfig(raw: RawConfig, options: ParseOptions = {}): 
         "existingApplicationObjectId",
         "Object ID of the existing app registration (App registrations > Overview, not the Enterprise application's)",
     );
+    const retainApplicationOnDestroy = reader.boolean("retainApplicationOnDestroy");
 
     if (reader.problems.length > 0) throw new UcxMailConfigError(reader.problems);
 
@@ -492,5 +505,16 @@ export function parseUcxMailConfig(raw: RawConfig, options: ParseOptions = {}): 
         exchangeServicePrincipalName,
         exchange,
         ...(existingApplicationObjectId !== undefined ? { existingApplicationObjectId } : {}),
+        ...(retainApplicationOnDestroy !== undefined ? { retainApplicationOnDestroy } : {}),
     };
+}
+
+/**
+ * Whether `pulumi destroy` leaves the app registration and its enterprise application in the tenant: as configured,
+ * else while an existing app is being adopted (it was the customer's before ucx-mail took it over).
+ */
+export function retainsApplicationOnDestroy(
+    config: Pick<UcxMailConfig, "existingApplicationObjectId" | "retainApplicationOnDestroy">,
+): boolean {
+    return config.retainApplicationOnDestroy ?? config.existingApplicationObjectId !== undefined;
 }

@@ -97,4 +97,10 @@ export const BAD_CONFIGS: ReadonlyArray<[string, Record<string, unknown>, string
     ],
     ["misspelt key", { mailboxes: MAILBOXES, mailbox: '["a@contoso.com"]' }, "mailbox", /did you mean mailboxes/],
     ["admin UPN not an address", { mailboxes: MAILBOXES, exchangeAdminUpn: "admin" }, "exchangeAdminUpn", /admin@/],
+    [
+        "retain flag that is not true or false",
+        { mailboxes: MAILBOXES, retainApplicationOnDestroy: "yes" },
+        "retainApplicationOnDestroy",
+        /retainApplicationOnDestroy true/,
+    ],
 ];
