@@ -70,7 +70,62 @@ export function parseStackOutputs(json: string): StackValues {
         clientSecret: stringOrUndefined(record.clientSecret),
         clientSecretExpiresAt: stringOrUndefined(record.clientSecretExpiresAt),
         servicePrincipalObjectId: stringOrUndefined(record.servicePrincipalObjectId),
+        exchangeServicePrincipalName: stringOrUndefined(record.exchangeServicePrincipalName),
     };
+}
+
+/** The ucx-mail config keys that fill in the --exchange flags. */
+const EXCHANGE_CONFIG_KEYS = {
+    "ucx-mail:exchangeOrganization": "exchangeOrganization",
+    "ucx-mail:exchangeAppId": "exchangeAppId",
+    "ucx-mail:exchangeCertificatePath": "exchangeCertificatePath",
+    "ucx-mail:exchangeManagedIdentityAccountId": "exchangeManagedIdentityAccountId",
+    "ucx-mail:exchangeAdminUpn": "exchangeAdminUpn",
+} as const;
+
+/**
+ * Reads the stack's Exchange connection settings with `pulumi config --json --stack <name>`, without --show-secrets:
+ * none of these keys is a secret, and the Exchange secrets come from the environment only.
+ */
+export function readStackExchangeConfig(stack: string, options: StackReadOptions): Promise<StackValues> {
+    return new Promise((resolve, reject) => {
+        execFile(
+            "pulumi",
+            ["config", "--json", "--stack", stack],
+            { env: options.env, timeout: options.timeoutMs, maxBuffer: 4 * 1024 * 1024, windowsHide: true },
+            (error, stdout, stderr) => {
+                if (error) {
+                    const firstLine = firstMeaningfulLine(String(stderr)) ?? error.message.split("\n")[0];
+                    reject(new UsageError(`pulumi config --stack ${stack} failed: ${firstLine}`));
+                    return;
+                }
+                try {
+                    resolve(parseStackExchangeConfig(String(stdout)));
+                } catch (parseError) {
+                    reject(parseError);
+                }
+            },
+        );
+    });
+}
+
+/** Picks the Exchange settings out of `pulumi config --json` text ({ "<ns>:<key>": { value, secret } }). Pure. */
+export function parseStackExchangeConfig(json: string): StackValues {
+    let config: unknown;
+    try {
+        config = JSON.parse(json);
+    } catch {
+        throw new UsageError("pulumi config did not print JSON; check the stack name and the Pulumi CLI version.");
+    }
+    if (typeof config !== "object" || config === null || Array.isArray(config)) return {};
+    const record = config as Record<string, unknown>;
+    const values: Record<string, string> = {};
+    for (const [key, field] of Object.entries(EXCHANGE_CONFIG_KEYS)) {
+        const entry = record[key] as { value?: unknown; secret?: unknown } | undefined;
+        const value = entry && entry.secret !== true ? stringOrUndefined(entry.value) : undefined;
+        if (value !== undefined) values[field] = value;
+    }
+    return values;
 }
 
 function stringOrUndefined(value: unknown): string | undefined {
