@@ -44,6 +44,8 @@ function sessionFailureFix(failure: ExchangeSessionFailure, mode: ExchangeAuthMo
                 "The connecting identity lacks the Exchange role that grants this read cmdlet. Give it a role with the Get-* cmdlets " +
                 "(Get-ManagementRole -Cmdlet <cmdlet> lists the roles that hold it; View-Only Organization Management covers these reads), then run again."
             );
+        case "read":
+            return "Exchange answered a read with the error above; run the doctor again, and if it persists run the same Get-* cmdlet by hand to see the whole error.";
         case "timeout":
             return "Exchange can take 10-20 s to connect: run again, or raise --exchange-timeout-ms for a slow link.";
         case "connect":

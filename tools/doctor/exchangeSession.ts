@@ -48,7 +48,7 @@ export interface ExchangeFindings {
 
 /** Why the diagnosis could not run at all; every Exchange check fails with it. */
 export interface ExchangeSessionFailure {
-    readonly stage: "pwsh" | "module" | "input" | "connect" | "cmdlet" | "timeout" | "output";
+    readonly stage: "pwsh" | "module" | "input" | "connect" | "cmdlet" | "read" | "timeout" | "output";
     readonly message: string;
 }
 
