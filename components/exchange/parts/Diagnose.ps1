@@ -119,7 +119,7 @@ function Get-UcxExchangeDiagnosis {
     if ($null -ne $principal) {
         $objectId = Get-UcxPrincipalObjectId -Principal $principal
         $name = [string]$principal.DisplayName
-        $keys = @(Get-UcxPrincipalKey -AppId $AppId -ObjectId $(if ($objectId) { $objectId } else { $AppId }) -Name @($name) -All $all)
+        $keys = [string[]](Get-UcxPrincipalKey -AppId $AppId -ObjectId $(if ($objectId) { $objectId } else { $AppId }) -Name @($name) -All $all)
         $report.principal = [ordered]@{ found = $true; objectId = $objectId; displayName = $name; identities = $keys }
     }
     $report.mailboxes = @(foreach ($mailbox in $Mailboxes) { Get-UcxMailboxFinding -Mailbox $mailbox -PrincipalKey $keys })
