@@ -5,7 +5,7 @@
  * with --exchange against the fake ExchangeOnlineManagement module (pwsh start, module import, one connection and
  * the reads) under 30 s, the real connection alone taking 10-20 s.
  */
-import { createFakeExchangeTenant } from "../test/doctor/support/fakeExchange";
+import { createFakeExchangeTenant, healthyFakeExchange } from "../test/doctor/support/fakeExchange";
 import { startDoctorWorld } from "../test/doctor/support/doctorWorld";
 import { parseDoctorJson, runDoctorProcess } from "../test/doctor/support/runDoctor";
 
@@ -39,24 +39,7 @@ async function main(): Promise<void> {
         const silentReport = parseDoctorJson(silent);
         const silentSmtp = silentReport.checks.find((check) => check.id === "smtp");
 
-        const fake = createFakeExchangeTenant({
-            organization: "contoso.onmicrosoft.com",
-            accessToken: EXCHANGE_TOKEN,
-            servicePrincipals: [
-                {
-                    AppId: world.tenant.scenario.clientId,
-                    ObjectId: world.tenant.servicePrincipalObjectId,
-                    DisplayName: "UCXSuiteMail",
-                },
-            ],
-            mailboxes: {
-                [world.mailbox]: {
-                    smtpClientAuthenticationDisabled: null,
-                    fullAccess: [world.tenant.servicePrincipalObjectId],
-                },
-            },
-            organizationSmtpDisabled: false,
-        });
+        const fake = createFakeExchangeTenant(healthyFakeExchange(world, EXCHANGE_TOKEN));
         let exchange;
         try {
             exchange = await runDoctorProcess(

@@ -14,10 +14,25 @@ export interface StackReadOptions {
  * The secret travels through a pipe, never through a command line or a file.
  */
 export function readStackValues(stack: string, options: StackReadOptions): Promise<StackValues> {
+    return runPulumiJson(
+        ["stack", "output", "--json", "--show-secrets", "--stack", stack],
+        `pulumi stack output --stack ${stack}`,
+        options,
+        parseStackOutputs,
+    );
+}
+
+/** Runs one read-only `pulumi ... --json` command and parses its stdout; failures become one-line usage errors. */
+function runPulumiJson(
+    args: readonly string[],
+    what: string,
+    options: StackReadOptions,
+    parse: (json: string) => StackValues,
+): Promise<StackValues> {
     return new Promise((resolve, reject) => {
         execFile(
             "pulumi",
-            ["stack", "output", "--json", "--show-secrets", "--stack", stack],
+            [...args],
             { env: options.env, timeout: options.timeoutMs, maxBuffer: 4 * 1024 * 1024, windowsHide: true },
             (error, stdout, stderr) => {
                 if (error) {
@@ -31,11 +46,11 @@ export function readStackValues(stack: string, options: StackReadOptions): Promi
                         return;
                     }
                     const firstLine = firstMeaningfulLine(String(stderr)) ?? error.message.split("\n")[0];
-                    reject(new UsageError(`pulumi stack output --stack ${stack} failed: ${firstLine}`));
+                    reject(new UsageError(`${what} failed: ${firstLine}`));
                     return;
                 }
                 try {
-                    resolve(parseStackOutputs(String(stdout)));
+                    resolve(parse(String(stdout)));
                 } catch (parseError) {
                     reject(parseError);
                 }
@@ -88,25 +103,12 @@ const EXCHANGE_CONFIG_KEYS = {
  * none of these keys is a secret, and the Exchange secrets come from the environment only.
  */
 export function readStackExchangeConfig(stack: string, options: StackReadOptions): Promise<StackValues> {
-    return new Promise((resolve, reject) => {
-        execFile(
-            "pulumi",
-            ["config", "--json", "--stack", stack],
-            { env: options.env, timeout: options.timeoutMs, maxBuffer: 4 * 1024 * 1024, windowsHide: true },
-            (error, stdout, stderr) => {
-                if (error) {
-                    const firstLine = firstMeaningfulLine(String(stderr)) ?? error.message.split("\n")[0];
-                    reject(new UsageError(`pulumi config --stack ${stack} failed: ${firstLine}`));
-                    return;
-                }
-                try {
-                    resolve(parseStackExchangeConfig(String(stdout)));
-                } catch (parseError) {
-                    reject(parseError);
-                }
-            },
-        );
-    });
+    return runPulumiJson(
+        ["config", "--json", "--stack", stack],
+        `pulumi config --stack ${stack}`,
+        options,
+        parseStackExchangeConfig,
+    );
 }
 
 /** Picks the Exchange settings out of `pulumi config --json` text ({ "<ns>:<key>": { value, secret } }). Pure. */

@@ -28,6 +28,23 @@ export interface FakeExchangeState {
     readonly organizationSmtpDisabled: boolean;
 }
 
+/** The healthy tenant: the principal with the Enterprise application's object id and FullAccess, SMTP AUTH on. */
+export function healthyFakeExchange(
+    world: { tenant: { scenario: { clientId: string }; servicePrincipalObjectId: string }; mailbox: string },
+    accessToken: string,
+): FakeExchangeState {
+    const objectId = world.tenant.servicePrincipalObjectId;
+    return {
+        organization: "contoso.onmicrosoft.com",
+        accessToken,
+        servicePrincipals: [{ AppId: world.tenant.scenario.clientId, ObjectId: objectId, DisplayName: "UCXSuiteMail" }],
+        mailboxes: {
+            [world.mailbox]: { smtpClientAuthenticationDisabled: null, imapEnabled: true, fullAccess: [objectId] },
+        },
+        organizationSmtpDisabled: false,
+    };
+}
+
 /** A fake Exchange tenant on disk, shared with the doctor's pwsh child through UCX_FAKE_EXO_STATE. */
 export interface FakeExchangeTenantFile {
     readonly path: string;
