@@ -42,7 +42,8 @@ export const CLOUD_ENDPOINTS: Readonly<Record<CloudName, CloudEndpoints>> = {
         // Get-CloudServiceEndpoint.ps1 USGovernmentL4 (GCC High): login.microsoftonline.us, outlook.office365.us.
         authorityHost: "https://login.microsoftonline.us",
         exchangeResourceHost: "outlook.office365.us",
-        // Microsoft's GCC High endpoints list SMTP AUTH as smtp.office365.us:587.
+        // smtp.office365.us:587 as widely used (postalsys/emailengine lib/oauth2-apps.js, "gcc-high"); Microsoft's GCC High
+        // endpoint list names outlook.office365.us for 587, which --smtp-host can give instead.
         smtpHost: "smtp.office365.us",
         smtpPort: 587,
         imapHost: "outlook.office365.us",
@@ -55,7 +56,8 @@ export const CLOUD_ENDPOINTS: Readonly<Record<CloudName, CloudEndpoints>> = {
         // Get-CloudServiceEndpoint.ps1 USGovernmentL5 (DoD): login.microsoftonline.us, outlook-dod.office365.us.
         authorityHost: "https://login.microsoftonline.us",
         exchangeResourceHost: "outlook-dod.office365.us",
-        // postalsys/emailengine lib/oauth2-apps.js, Outlook provider, "dod" selector: SMTP and IMAP on outlook-dod.office365.us.
+        // Microsoft's "Office 365 U.S. Government DoD endpoints" (ID 4: outlook-dod.office365.us, TCP 587 and 993); the
+        // same host in postalsys/emailengine lib/oauth2-apps.js ("dod"). There is no smtp-dod host.
         smtpHost: "outlook-dod.office365.us",
         smtpPort: 587,
         imapHost: "outlook-dod.office365.us",

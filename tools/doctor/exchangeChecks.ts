@@ -41,8 +41,8 @@ function sessionFailureFix(failure: ExchangeSessionFailure, mode: ExchangeAuthMo
             return "Fix the --exchange flags named above (or the environment variables for the secrets) and run again.";
         case "cmdlet":
             return (
-                "The connecting identity lacks the Exchange role that grants this read cmdlet. Give it a role with the Get-* cmdlets " +
-                "(Get-ManagementRole -Cmdlet <cmdlet> lists the roles that hold it; View-Only Organization Management covers these reads), then run again."
+                "The connecting identity lacks the Exchange role that grants this read cmdlet (after connecting, RBAC decides which cmdlets a " +
+                "session has). Get-ManagementRole -Cmdlet <cmdlet> lists the roles that hold it; assign one to the identity, then run again."
             );
         case "read":
             return "Exchange answered a read with the error above; run the doctor again, and if it persists run the same Get-* cmdlet by hand to see the whole error.";
@@ -57,7 +57,7 @@ function sessionFailureFix(failure: ExchangeSessionFailure, mode: ExchangeAuthMo
 
 function connectFix(mode: ExchangeAuthMode): string {
     const common =
-        "The identity needs an Exchange role that holds the Get-* cmdlets (e.g. View-Only Organization Management).";
+        "The identity also needs Exchange roles that hold the four Get-* cmdlets (Get-ManagementRole -Cmdlet <cmdlet> lists them).";
     switch (mode) {
         case "certificate":
             return `Check --exchange-app-id (the automation app with Exchange.ManageAsApp and admin consent), --exchange-certificate-path and UCX_EXCHANGE_CERTIFICATE_PASSWORD, and that the certificate is uploaded to that app. ${common}`;

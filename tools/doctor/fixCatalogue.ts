@@ -248,9 +248,9 @@ export function diagnoseMissingRoles(missing: readonly string[], found: readonly
 
 /**
  * A token with IMAP.AccessAsApp but without SMTP.SendAsApp. Since October 2025 Exchange's RBAC for Applications can
- * grant SMTP ("Application SMTP.SendAsApp" with a management scope), and Microsoft then advises not to request
- * SMTP.SendAsApp in Entra (Microsoft Learn, "Role Based Access Control for Applications in Exchange Online"). So this
- * is a warning; the smtp check decides.
+ * grant SMTP ("Application SMTP.SendAsApp" with a management scope), and Microsoft then advises "Refrain from adding
+ * any permissions to your application" (Microsoft Learn, "SMTP onboarding to App RBAC", smtp-app-rbac-onboarding;
+ * Test-ServicePrincipalAuthorization cmdlet reference). So this is a warning; the smtp check decides.
  */
 export function diagnoseSmtpRoleMaybeViaRbac(found: readonly string[]): Diagnosis {
     return {
@@ -276,8 +276,8 @@ function diagnoseTransientSmtpReply(text: string, what: string): Diagnosis | und
 
 /** Replies that say the sender or the whole tenant may not send; they are not about the recipient. */
 function diagnoseSenderRestriction(text: string, context: FixContext): Diagnosis | undefined {
-    // Microsoft Learn, "Fix email delivery issues for error code 5.1.8 in Exchange Online": "Access denied, bad
-    // outbound sender": the sending account was blocked (restricted) for sending spam.
+    // Microsoft Learn, restricted users ("Remove blocked users from the Restricted entities page"): "550 5.1.8 Access
+    // denied, bad outbound sender": the account is suspected of sending spam and may no longer send out.
     if (/\b5\.1\.8\b/.test(text)) {
         return {
             message: `Exchange has blocked ${context.mailbox} from sending (restricted sender): ${text}`,
@@ -287,8 +287,8 @@ function diagnoseSenderRestriction(text: string, context: FixContext): Diagnosis
                 `Microsoft Defender portal (Email & collaboration > Review > Restricted entities, https://security.microsoft.com/restrictedentities). The recipient is not the problem.`,
         };
     }
-    // Microsoft Learn, "Fix email delivery issues for error code 5.7.750 in Exchange Online": "Client blocked from
-    // sending from unregistered domains": the tenant sent too much from domains it has not verified.
+    // Microsoft Learn, "Fix NDR error 550 5.7.700 through 550 5.7.750 in Exchange Online": 5.7.750 "Client blocked
+    // from sending from unregistered domain": much mail from domains not added and validated as accepted domains.
     if (/\b5\.7\.750\b/.test(text)) {
         return {
             message: `Exchange has blocked the tenant from sending from unregistered domains: ${text}`,
@@ -297,8 +297,8 @@ function diagnoseSenderRestriction(text: string, context: FixContext): Diagnosis
                 `must be in such a domain. Once it is, Microsoft support can lift the block. The recipient is not the problem.`,
         };
     }
-    // Microsoft Learn, "Fix email delivery issues for error code 5.7.708 in Exchange Online": "Access denied, traffic
-    // not accepted from this IP": outbound mail from the tenant is restricted (often a new or low-reputation tenant).
+    // Same article: 5.7.708 "Access denied, traffic not accepted from this IP": low-reputation IPs typically used by new
+    // customers (for example a trial tenant).
     if (/\b5\.7\.708\b/.test(text)) {
         return {
             message: `Exchange is not accepting outbound mail from this tenant: ${text}`,
@@ -312,8 +312,9 @@ function diagnoseSenderRestriction(text: string, context: FixContext): Diagnosis
 
 /** 550 5.7.60 and 554 5.2.252 SendAsDenied: the login may not send as the From address. */
 function diagnoseSendAsDenied(text: string, context: FixContext): Diagnosis | undefined {
-    // Public reports of both forms (Microsoft Q&A): "550 5.7.60 SMTP; Client does not have permissions to send as
-    // this sender" and "554 5.2.252 SendAsDenied; <login> not allowed to send as <address>; STOREDRV.Submission...".
+    // Microsoft Learn, "Fix issues with printers, scanners, and LOB applications that send email using Office 365":
+    // 5.7.60 "Client does not have permissions to send as this sender" (From differs from the login); public logs
+    // (no Microsoft page) show "554 5.2.252 SendAsDenied; <login> not allowed to send as <address>".
     if (!/SendAsDenied|\b5\.7\.60\b|permissions to send as this sender/i.test(text)) return undefined;
     const objectId = enterpriseObjectId(context);
     return {

@@ -28,26 +28,26 @@ export const SMTP_REPLY = {
 
 /** Replies a scenario can ask for, as [code, text]; each names its source. */
 export const SCENARIO_REPLY: Readonly<Record<SmtpReplyName, (login: string) => [number, string]>> = {
-    // Public reports (Microsoft Q&A, "451 4.7.0 Temporary server error. Please try again later. PRX4").
+    // Exchange front-end proxy failure, PRX2-PRX6 (public logs and Microsoft support articles on PRX4): transient.
     temporaryServerError: () => [451, `4.7.0 Temporary server error. Please try again later. PRX4 [${SERVER_NAME}]`],
-    // Public reports (Microsoft Q&A) of sending as another address: "554 5.2.252 SendAsDenied; ... not allowed to send as ...".
+    // Public logs (no Microsoft page) of sending as another address: "554 5.2.252 SendAsDenied; ... not allowed to send as ...".
     sendAsDenied: (login) => [
         554,
         `5.2.252 SendAsDenied; ${login} not allowed to send as other@contoso.example; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message. [Hostname=AM0PR01MB0042.eurprd01.prod.exchangelabs.com]`,
     ],
-    // Public reports (Microsoft Q&A): "550 5.7.60 SMTP; Client does not have permissions to send as this sender".
+    // Microsoft Learn, "Fix issues with printers, scanners, and LOB applications that send email using Office 365".
     sendAsPermission: () => [
         550,
         `5.7.60 SMTP; Client does not have permissions to send as this sender [${SERVER_NAME}]`,
     ],
-    // Microsoft Learn, "Fix email delivery issues for error code 5.1.8 in Exchange Online".
+    // Microsoft Learn, restricted users: "550 5.1.8 Access denied, bad outbound sender".
     badOutboundSender: () => [550, `5.1.8 Access denied, bad outbound sender [${SERVER_NAME}]`],
-    // Microsoft Learn, "Fix email delivery issues for error code 5.7.750 in Exchange Online".
+    // Microsoft Learn, "Fix NDR error 550 5.7.700 through 550 5.7.750 in Exchange Online" (wire form from public logs).
     unregisteredDomains: () => [
         550,
         `5.7.750 Service unavailable. Client blocked from sending from unregistered domains. [${SERVER_NAME}]`,
     ],
-    // Microsoft Learn, "Fix email delivery issues for error code 5.7.708 in Exchange Online".
+    // Same article, 5.7.708 (wire form from public logs).
     trafficNotAccepted: () => [
         550,
         `5.7.708 Service unavailable. Access denied, traffic not accepted from this IP. [${SERVER_NAME}]`,
