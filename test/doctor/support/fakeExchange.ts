@@ -26,6 +26,10 @@ export interface FakeExchangeState {
         >
     >;
     readonly organizationSmtpDisabled: boolean;
+    /** How Get-MailboxPermission shows a service principal in its User column (undocumented; every form is tested). */
+    readonly permissionUserForm?: "DisplayName" | "ObjectId" | "AppId";
+    /** Cmdlets the connecting identity's Exchange roles do not grant. */
+    readonly missingCmdlets?: readonly string[];
 }
 
 /** The healthy tenant: the principal with the Enterprise application's object id and FullAccess, SMTP AUTH on. */
@@ -83,6 +87,11 @@ export function createFakeExchangeTenant(state: FakeExchangeState): FakeExchange
             propagationCalls: 0,
             throttleEvery: 0,
             principalIdProperty: "ObjectId",
+            permissionUserForm: state.permissionUserForm ?? "DisplayName",
+            entraServicePrincipals: null,
+            entraLagCalls: 0,
+            missingCmdlets: [...(state.missingCmdlets ?? [])],
+            microDelayEvery: 0,
             connectError: null,
             expected: {
                 appId: null,
@@ -99,6 +108,7 @@ export function createFakeExchangeTenant(state: FakeExchangeState): FakeExchange
         mailboxes,
         transportConfig: { smtpClientAuthenticationDisabled: state.organizationSmtpDisabled },
         callCount: 0,
+        calls: {},
         writes: [],
         connects: [],
         disconnects: 0,
