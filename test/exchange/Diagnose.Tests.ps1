@@ -113,3 +113,89 @@ Describe 'Get-UcxExchangeDiagnosis (read-only, vendor troubleshooting steps 4-6)
         }
     }
 }
+
+Describe 'Get-UcxExchangeDiagnosis with the fake''s undocumented variants' {
+    It 'IMAP off on the mailbox (a CAS mailbox plan): imapEnabled false, POP read too' {
+        $result = Invoke-Diagnosis (New-DiagnosisTenant @{ CasSettings = @{ $Mailbox = @{ imapEnabled = $false; popEnabled = $false } } })
+        $result.Report.mailboxes[0].imapEnabled | Should -BeFalse
+        $result.Report.mailboxes[0].popEnabled | Should -BeFalse
+        @($result.Tenant.writes).Count | Should -Be 0
+    }
+    It 'IMAP left at the default reads as enabled' {
+        $result = Invoke-Diagnosis (New-DiagnosisTenant)
+        $result.Report.mailboxes[0].imapEnabled | Should -BeTrue
+    }
+    # How the User column shows a service principal is undocumented: every plausible form must match, and a grant to
+    # another principal in the same form must not.
+    It 'matches the grant when the User column shows the principal by <Form>' -ForEach @(
+        @{ Form = 'DisplayName' }, @{ Form = 'ObjectId' }, @{ Form = 'AppId' }
+    ) {
+        $granted = Invoke-Diagnosis (New-DiagnosisTenant @{ PermissionUserForm = $Form })
+        $granted.Report.mailboxes[0].fullAccess | Should -BeTrue -Because "User column by $Form"
+        $otherAppId = '99999999-8888-4777-8666-555555555555'
+        $otherObjectId = '44444444-3333-4222-8111-000000000000'
+        $other = Invoke-Diagnosis (New-DiagnosisTenant @{
+                PermissionUserForm = $Form
+                ServicePrincipals = @(@{ AppId = $AppId; ObjectId = $ObjectId; DisplayName = 'UCXSuiteMail' }, @{ AppId = $otherAppId; ObjectId = $otherObjectId; DisplayName = 'Other app' })
+                Permissions = @{ $Mailbox = @($otherObjectId) }
+            })
+        $other.Report.mailboxes[0].fullAccess | Should -BeFalse -Because "another principal's grant, shown by $Form"
+    }
+}
+
+Describe 'Invoke-UcxMailDoctor.ps1 (the doctor''s entry script) against the fake' {
+    BeforeAll {
+        function Invoke-DoctorEntry([string] $TenantPath, [hashtable] $Extra = @{}) {
+            $variables = @{
+                UCX_FAKE_EXO_STATE = $TenantPath; UCX_DOCTOR_EXCHANGE_AUTH = 'accessToken'; UCX_DOCTOR_EXCHANGE_ORGANIZATION = 'contoso.onmicrosoft.com'
+                UCX_DOCTOR_APP_ID = $AppId; UCX_DOCTOR_MAILBOXES = "[`"$Mailbox`"]"; EXO_ACCESS_TOKEN = $AccessToken
+            }
+            foreach ($key in $Extra.Keys) { $variables[$key] = $Extra[$key] }
+            $commandLine = @(Get-PwshCommandLine) + @('-NoProfile', '-NonInteractive', '-File', $DoctorEntry)
+            $run = Invoke-ProcessCapture -CommandLine $commandLine -Environment $variables
+            $lines = @($run.Stdout -split "`r?`n" | Where-Object { $_.Trim() })
+            [pscustomobject]@{ ExitCode = $run.ExitCode; Stdout = $run.Stdout; Stderr = $run.Stderr; Lines = $lines.Count; Report = $(if ($lines.Count -eq 1) { $lines[0] | ConvertFrom-Json -AsHashtable } else { $null }) }
+        }
+    }
+
+    It 'connects once with -CommandName naming only the four Get-* cmdlets, prints one JSON line, writes nothing, shows no secret' {
+        $path = New-DiagnosisTenant
+        $run = Invoke-DoctorEntry $path
+        $run.ExitCode | Should -Be 0 -Because $run.Stderr
+        $run.Lines | Should -Be 1
+        $run.Report.schema | Should -Be 'ucx-mail/doctor-exchange/v1'
+        $run.Report.principal.objectId | Should -Be $ObjectId
+        $tenant = Get-FakeExchangeTenant -Path $path
+        @($tenant.connects).Count | Should -Be 1
+        @($tenant.connects[0].CommandName | Sort-Object) | Should -Be @('Get-CASMailbox', 'Get-MailboxPermission', 'Get-ServicePrincipal', 'Get-TransportConfig')
+        $tenant.connects[0].SkipLoadingFormatData | Should -BeTrue
+        @($tenant.writes).Count | Should -Be 0
+        $tenant.disconnects | Should -Be 1
+        $run.Stdout + $run.Stderr | Should -Not -BeLike "*$AccessToken*"
+    }
+    It 'a read cmdlet the identity''s roles withhold: one failure line at stage cmdlet, naming it' {
+        $run = Invoke-DoctorEntry (New-DiagnosisTenant @{ MissingCmdlets = @('Get-MailboxPermission') })
+        $run.ExitCode | Should -Be 1
+        $run.Report.failure.stage | Should -Be 'cmdlet'
+        $run.Report.failure.message | Should -Match 'Get-MailboxPermission'
+    }
+    It 'a refused token: stage connect, and the token is not printed' {
+        $run = Invoke-DoctorEntry (New-DiagnosisTenant) @{ EXO_ACCESS_TOKEN = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.some-other-token.sig' }
+        $run.ExitCode | Should -Be 1
+        $run.Report.failure.stage | Should -Be 'connect'
+        $run.Stdout + $run.Stderr | Should -Not -BeLike '*some-other-token*'
+    }
+    It 'bad input names the variable and its flag, before any connection' {
+        $path = New-DiagnosisTenant
+        $run = Invoke-DoctorEntry $path @{ UCX_DOCTOR_APP_ID = 'not-a-guid' }
+        $run.Report.failure.stage | Should -Be 'input'
+        $run.Report.failure.message | Should -Match 'UCX_DOCTOR_APP_ID .*--client-id'
+        @((Get-FakeExchangeTenant -Path $path).connects).Count | Should -Be 0
+    }
+    It 'passes -ExchangeEnvironmentName for a national cloud' {
+        $path = New-DiagnosisTenant
+        $run = Invoke-DoctorEntry $path @{ UCX_DOCTOR_EXCHANGE_ENVIRONMENT = 'O365USGovDoD' }
+        $run.ExitCode | Should -Be 0 -Because $run.Stderr
+        (Get-FakeExchangeTenant -Path $path).connects[0].ExchangeEnvironmentName | Should -Be 'O365USGovDoD'
+    }
+}
