@@ -117,7 +117,14 @@ export function runExchangeDiagnosis(
     return new Promise((resolve) => {
         const child = spawn(
             pwsh.file,
-            [...pwsh.prefix, "-NoProfile", "-NonInteractive", "-File", DOCTOR_ENTRY_SCRIPT],
+            [
+                ...pwsh.prefix,
+                "-NoProfile",
+                // An interactive sign-in opens the browser; every other mode must never wait for input.
+                ...(request.exchange.mode === "interactive" ? [] : ["-NonInteractive"]),
+                "-File",
+                DOCTOR_ENTRY_SCRIPT,
+            ],
             {
                 cwd: REPO_ROOT,
                 env: diagnosisEnvironment(request, env),
