@@ -6,7 +6,7 @@ Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
 $script:DiagnosisSchema = 'ucx-mail/doctor-exchange/v1'
-# The only cmdlets the doctor's session loads (Connect-ExchangeOnline -CommandName): all reads.
+# The only cmdlets the doctor's session loads (the -CommandName of its connection): all reads.
 $script:DiagnosisCommandNames = @('Get-ServicePrincipal', 'Get-MailboxPermission', 'Get-CASMailbox', 'Get-TransportConfig')
 
 function New-UcxDiagnosisFailure {
