@@ -27,12 +27,18 @@ BeforeAll {
             Import-Module (Join-Path $PSScriptRoot 'fake/ExchangeOnlineManagement/ExchangeOnlineManagement.psm1') -Force
             Import-Module (Join-Path $PSScriptRoot '../../components/exchange/UcxMailExchange.psd1') -ArgumentList 'readOnly' -Force
             Reset-UcxRetryBudget -MaxWaitMinutes 1 -TimeScale 0.001
-            Connect-ExchangeOnline -AccessToken $AccessToken -Organization 'contoso.onmicrosoft.com' -ShowBanner:$false
+            # The same -CommandName as the doctor's connection: only the four reads exist in the session.
+            Connect-ExchangeOnline -AccessToken $AccessToken -Organization 'contoso.onmicrosoft.com' -ShowBanner:$false `
+                -CommandName @('Get-ServicePrincipal', 'Get-MailboxPermission', 'Get-CASMailbox', 'Get-TransportConfig') -SkipLoadingFormatData
             $report = Get-UcxExchangeDiagnosis -AppId $AppId -Mailboxes $Mailboxes
             [pscustomobject]@{ Report = $report; Tenant = Get-FakeExchangeTenant -Path $TenantPath }
         } finally {
             Disconnect-ExchangeOnline -Confirm:$false 6>$null
             Remove-Module ExchangeOnlineManagement, UcxMailExchange -ErrorAction SilentlyContinue
+            # The fake imports a session's cmdlets globally, and removing its module leaves those functions behind;
+            # later suites in this process must start with no Exchange cmdlet, as before any real connection.
+            Get-Command -CommandType Function | Where-Object { $_.ModuleName -eq 'tmpEXO_fake' } |
+                ForEach-Object { Remove-Item -LiteralPath "Function:\$($_.Name)" }
             Remove-Item Env:UCX_FAKE_EXO_STATE
         }
     }
