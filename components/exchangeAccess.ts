@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ExchangeConnectionSettings, SmtpAuthScope } from "./config";
-import { EXCHANGE_MODULE_FILE, renderExchangeSetupScript } from "./exchangeSetupScript";
+import { EXCHANGE_PARTS_FILE, renderExchangeSetupScript } from "./exchangeSetupScript";
 
 /** The entry script, relative to the project directory (where Pulumi runs the program and the command provider). */
 export const EXCHANGE_ENTRY_SCRIPT = "components/exchange/Invoke-UcxMailExchange.ps1";
@@ -85,9 +85,28 @@ export function exchangeCommandOptions(
     };
 }
 
-/** Reads the PowerShell module that the manual script embeds. */
+/** One entry of components/exchange/parts.json. */
+export interface ExchangeModulePart {
+    /** Path of the part, relative to components/exchange. */
+    readonly file: string;
+    /** Whether the part changes Exchange Online (a read-only load skips it). */
+    readonly writes: boolean;
+}
+
+/** The module's parts in load order, from the one list that the PowerShell loader reads too. */
+export function exchangeModuleParts(): ExchangeModulePart[] {
+    const list = JSON.parse(fs.readFileSync(path.join(__dirname, EXCHANGE_PARTS_FILE), "utf8")) as {
+        parts: ExchangeModulePart[];
+    };
+    return list.parts;
+}
+
+/** The PowerShell module that the manual script embeds: every part, concatenated in load order. */
 export function readExchangeModuleSource(): string {
-    return fs.readFileSync(path.join(__dirname, EXCHANGE_MODULE_FILE), "utf8");
+    const directory = path.join(__dirname, path.dirname(EXCHANGE_PARTS_FILE));
+    return exchangeModuleParts()
+        .map((part) => fs.readFileSync(path.join(directory, part.file), "utf8").trimEnd())
+        .join("\n\n");
 }
 
 export class ExchangeMailboxAccess extends pulumi.ComponentResource {

@@ -3,8 +3,8 @@
 
 import type { SmtpAuthScope } from "./config";
 
-/** The PowerShell module (relative to components/) that both the command resource and the manual script use. */
-export const EXCHANGE_MODULE_FILE = "exchange/UcxMailExchange.psm1";
+/** The ordered list of module parts (relative to components/) that the module loader and the manual script follow. */
+export const EXCHANGE_PARTS_FILE = "exchange/parts.json";
 
 export interface ExchangeSetupScriptInput {
     /** Application (client) id of the UCX app: New-ServicePrincipal -AppId. */
@@ -19,7 +19,7 @@ export interface ExchangeSetupScriptInput {
     readonly smtpAuth: SmtpAuthScope;
     /** Bound on the total retry wait for propagation and throttling. */
     readonly maxWaitMinutes: number;
-    /** The text of components/exchange/UcxMailExchange.psm1. */
+    /** The module's parts concatenated in the order of components/exchange/parts.json. */
     readonly moduleSource: string;
 }
 

@@ -5,17 +5,8 @@
     Author            = 'ucx-mail'
     Description       = 'Idempotent, reversible Exchange Online steps for Imagicle UCX Suite mail access: service principal, FullAccess on the mailboxes, SMTP client authentication.'
     PowerShellVersion = '5.1'
-    FunctionsToExport = @(
-        'Invoke-UcxMailExchange',
-        'Sync-UcxExchangeAccess',
-        'Remove-UcxExchangeAccess',
-        'Get-UcxExchangeSetting',
-        'Connect-UcxExchangeOnline',
-        'Get-UcxExchangeAccessToken',
-        'ConvertFrom-UcxExchangeState',
-        'Invoke-UcxExchangeStep',
-        'Reset-UcxRetryBudget'
-    )
+    # The psm1 exports the functions of the parts it loads (parts.json).
+    FunctionsToExport = '*'
     CmdletsToExport   = @()
     VariablesToExport = @()
     AliasesToExport   = @()

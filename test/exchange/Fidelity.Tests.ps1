@@ -7,7 +7,9 @@ BeforeAll {
     $script:ObjectId = '7a1e2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b'
     $script:OtherAppId = '9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'
     $script:OtherObjectId = '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f'
-    $script:ModulePath = Join-Path $PSScriptRoot '../../components/exchange/UcxMailExchange.psm1'
+    $script:ModuleRoot = Join-Path $PSScriptRoot '../../components/exchange'
+    # Every file of the module: the loader and each part that parts.json lists (all of them go into the manual script).
+    $script:ModuleFiles = @((Join-Path $ModuleRoot 'UcxMailExchange.psm1')) + @((Get-Content -LiteralPath (Join-Path $ModuleRoot 'parts.json') -Raw | ConvertFrom-Json).parts | ForEach-Object { Join-Path $ModuleRoot $_.file })
 
     function New-RunEnvironment {
         param([string[]] $Mailboxes = @('fax@contoso.com'), [string] $Name = 'UCXSuiteMail')
@@ -133,14 +135,27 @@ Describe 'Fidelity to Exchange Online output' {
 
     Context 'the module the manual script embeds' {
         BeforeAll {
-            $tokens = $null; $errors = $null
-            $script:Ast = [System.Management.Automation.Language.Parser]::ParseFile((Resolve-Path $ModulePath).ProviderPath, [ref]$tokens, [ref]$errors)
-            $script:ParseErrors = $errors
-            $script:Tokens = $tokens
+            $script:Parsed = foreach ($file in $ModuleFiles) {
+                $tokens = $null; $errors = $null
+                $ast = [System.Management.Automation.Language.Parser]::ParseFile((Resolve-Path $file).ProviderPath, [ref]$tokens, [ref]$errors)
+                [pscustomobject]@{ File = Split-Path -Leaf $file; Ast = $ast; Tokens = $tokens; Errors = $errors }
+            }
         }
-        It 'parses' { $ParseErrors | Should -BeNullOrEmpty }
+        It 'has at least the loader and five parts' { @($Parsed).Count | Should -BeGreaterOrEqual 6 }
+        It 'loads with -ArgumentList readOnly only the parts that never write' {
+            $module = Import-Module (Join-Path $ModuleRoot 'UcxMailExchange.psd1') -ArgumentList 'readOnly' -Force -PassThru
+            try {
+                $exported = @($module.ExportedFunctions.Keys)
+                $exported | Should -Contain 'Test-UcxFullAccess'
+                $exported | Should -Contain 'Get-UcxCasMailboxSetting'
+                $exported | Should -Not -Contain 'Sync-UcxExchangeAccess'
+                # Not even hidden inside the module: no function that writes was defined at all.
+                & $module { @(Get-Command -Name 'Sync-UcxExchangeAccess', 'Remove-UcxExchangeAccess', 'Set-UcxMailboxSmtpSetting' -ErrorAction SilentlyContinue) } | Should -BeNullOrEmpty
+            } finally { Remove-Module UcxMailExchange -ErrorAction SilentlyContinue }
+        }
+        It 'parses' { @($Parsed | ForEach-Object { $_.Errors }) | Should -BeNullOrEmpty }
         It 'uses none of the PowerShell 7 operators: ternary, pipeline chains, ??, ??=, ?. and ?[]' {
-            $sevenOnly = @($Ast.FindAll({
+            $sevenOnly = foreach ($one in $Parsed) { @($one.Ast.FindAll({
                         param($node)
                         $node -is [System.Management.Automation.Language.TernaryExpressionAst] -or
                         $node -is [System.Management.Automation.Language.PipelineChainAst] -or
@@ -148,8 +163,8 @@ Describe 'Fidelity to Exchange Online output' {
                         ($node -is [System.Management.Automation.Language.AssignmentStatementAst] -and $node.Operator -eq 'QuestionQuestionEquals') -or
                         ($node -is [System.Management.Automation.Language.MemberExpressionAst] -and $node.NullConditional) -or
                         ($node -is [System.Management.Automation.Language.IndexExpressionAst] -and $node.NullConditional)
-                    }, $true))
-            @($sevenOnly | ForEach-Object { "line $($_.Extent.StartLineNumber): $($_.Extent.Text)" }) | Should -BeNullOrEmpty
+                    }, $true)) | ForEach-Object { "$($one.File) line $($_.Extent.StartLineNumber): $($_.Extent.Text)" } }
+            @($sevenOnly) | Should -BeNullOrEmpty
         }
         It 'calls no parameter or API that Windows PowerShell 5.1 lacks' {
             $sevenOnlyParameters = @{
@@ -158,23 +173,25 @@ Describe 'Fidelity to Exchange Online output' {
                 'Invoke-RestMethod' = @('SkipHttpErrorCheck', 'StatusCodeVariable', 'ResponseHeadersVariable', 'Authentication', 'Token')
                 'Select-String' = @('Raw')
             }
-            $found = foreach ($call in $Ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.CommandAst] }, $true)) {
+            $found = foreach ($one in $Parsed) { foreach ($call in $one.Ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.CommandAst] }, $true)) {
                 $name = $call.GetCommandName()
-                if ($name -in @('Test-Json', 'Get-Error', 'Remove-Alias', 'Get-Uptime', 'Join-String', 'ConvertFrom-Markdown')) { "$name (line $($call.Extent.StartLineNumber))" }
+                if ($name -in @('Test-Json', 'Get-Error', 'Remove-Alias', 'Get-Uptime', 'Join-String', 'ConvertFrom-Markdown')) { "$name ($($one.File) line $($call.Extent.StartLineNumber))" }
                 if ($name -and $sevenOnlyParameters.ContainsKey($name)) {
                     foreach ($element in $call.CommandElements) {
                         if ($element -is [System.Management.Automation.Language.CommandParameterAst] -and $element.ParameterName -in $sevenOnlyParameters[$name]) {
-                            "$name -$($element.ParameterName) (line $($call.Extent.StartLineNumber))"
+                            "$name -$($element.ParameterName) ($($one.File) line $($call.Extent.StartLineNumber))"
                         }
                     }
                 }
-            }
-            $found += @($Tokens | Where-Object { $_.Text -eq 'ProcessPath' -and $_.Kind -eq 'Identifier' } | ForEach-Object { ".$($_.Text) (line $($_.Extent.StartLineNumber))" })
+            } }
+            $found = @($found) + @($Parsed | ForEach-Object { $one = $_; $one.Tokens | Where-Object { $_.Text -eq 'ProcessPath' -and $_.Kind -eq 'Identifier' } | ForEach-Object { ".$($_.Text) ($($one.File) line $($_.Extent.StartLineNumber))" } })
             @($found) | Should -BeNullOrEmpty
         }
         It 'is plain ASCII, because Windows PowerShell 5.1 reads a file without BOM in the ANSI code page' {
-            $bytes = [System.IO.File]::ReadAllBytes((Resolve-Path $ModulePath).ProviderPath)
-            @($bytes | Where-Object { $_ -gt 127 }).Count | Should -Be 0
+            foreach ($file in $ModuleFiles) {
+                $bytes = [System.IO.File]::ReadAllBytes((Resolve-Path $file).ProviderPath)
+                @($bytes | Where-Object { $_ -gt 127 }).Count | Should -Be 0 -Because $file
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { readExchangeModuleSource } from "../../components/exchangeAccess";
+import { exchangeModuleParts, readExchangeModuleSource } from "../../components/exchangeAccess";
 import { powerShellLiteral, renderExchangeSetupScript } from "../../components/exchangeSetupScript";
 
 const input = {
@@ -89,6 +89,22 @@ describe("renderExchangeSetupScript", () => {
         assert.ok(script.includes("-Mailboxes @('fax@contoso.com', 'notify@contoso.com')"));
         assert.ok(script.includes("-SmtpAuth 'organization'"));
         assert.ok(script.includes("Reset-UcxRetryBudget -MaxWaitMinutes 15"));
+    });
+
+    it("embeds every module part from the one parts list, in its order", () => {
+        const partsDirectory = path.join(PROJECT_ROOT, "components", "exchange");
+        const offsets = exchangeModuleParts().map((part) =>
+            script.indexOf(fs.readFileSync(path.join(partsDirectory, part.file), "utf8").trimEnd()),
+        );
+        assert.ok(offsets.length >= 5, "the module has at least five parts");
+        assert.ok(
+            offsets.every((offset) => offset > 0),
+            "a part is missing from the script",
+        );
+        assert.deepEqual(
+            offsets,
+            [...offsets].sort((a, b) => a - b),
+        );
     });
 
     it("does not connect by itself and uses no deprecated -ServiceId", () => {

@@ -15,6 +15,18 @@ function New-FakeExchangeTenant {
         Address -> SmtpClientAuthenticationDisabled ($null, $true or $false).
     .PARAMETER PrincipalIdProperty
         The property of Get-ServicePrincipal output that carries the Entra object id: ObjectId, or ServiceId as in older output.
+    .PARAMETER PermissionUserForm
+        How Get-MailboxPermission shows a service principal in its User column (undocumented): DisplayName, ObjectId or AppId.
+    .PARAMETER CasSettings
+        Address -> @{ imapEnabled = ...; popEnabled = ... } for mailboxes whose CAS mailbox plan disabled a protocol.
+    .PARAMETER EntraServicePrincipals
+        The enterprise applications Entra knows (@{ AppId; ObjectId }); when given, New-ServicePrincipal refuses any other id.
+    .PARAMETER EntraLagCalls
+        How many New-ServicePrincipal calls answer AADServicePrincipalNotFound before Entra has replicated.
+    .PARAMETER MissingCmdlets
+        Cmdlets the connecting identity's Exchange roles do not grant: Connect-ExchangeOnline never imports them.
+    .PARAMETER MicroDelayEvery
+        Every n-th cmdlet call warns "Micro delay applied" and still runs.
     #>
     [CmdletBinding(SupportsShouldProcess)]
     param(
@@ -28,28 +40,40 @@ function New-FakeExchangeTenant {
         [string] $ConnectError,
         [hashtable] $Expected = @{},
         [string] $Organization = 'contoso.onmicrosoft.com',
-        [ValidateSet('ObjectId', 'ServiceId')] [string] $PrincipalIdProperty = 'ObjectId'
+        [ValidateSet('ObjectId', 'ServiceId')] [string] $PrincipalIdProperty = 'ObjectId',
+        [ValidateSet('DisplayName', 'ObjectId', 'AppId')] [string] $PermissionUserForm = 'DisplayName',
+        [hashtable] $CasSettings = @{},
+        [object[]] $EntraServicePrincipals,
+        [int] $EntraLagCalls = 0,
+        [string[]] $MissingCmdlets = @(),
+        [int] $MicroDelayEvery = 0
     )
     $mailboxTable = [ordered]@{}
     foreach ($address in $Mailboxes.Keys) {
         $grants = @()
         if ($Permissions.ContainsKey($address)) { $grants = @($Permissions[$address] | ForEach-Object { @{ User = $_; AccessRights = @('FullAccess'); Deny = $false; AutoMapping = $false } }) }
-        $mailboxTable[$address.ToLowerInvariant()] = [ordered]@{ smtpClientAuthenticationDisabled = $Mailboxes[$address]; permissions = $grants }
+        $entry = [ordered]@{ smtpClientAuthenticationDisabled = $Mailboxes[$address]; permissions = $grants }
+        if ($CasSettings.ContainsKey($address)) { foreach ($key in $CasSettings[$address].Keys) { $entry[$key] = $CasSettings[$address][$key] } }
+        $mailboxTable[$address.ToLowerInvariant()] = $entry
     }
     $tenant = [ordered]@{
         config            = [ordered]@{
             organization = $Organization; propagationCalls = $PropagationCalls; throttleEvery = $ThrottleEvery
-            principalIdProperty = $PrincipalIdProperty
+            principalIdProperty = $PrincipalIdProperty; permissionUserForm = $PermissionUserForm
+            entraServicePrincipals = $(if ($PSBoundParameters.ContainsKey('EntraServicePrincipals')) { , @($EntraServicePrincipals) } else { $null })
+            entraLagCalls = $EntraLagCalls; missingCmdlets = @($MissingCmdlets); microDelayEvery = $MicroDelayEvery
             connectError = $(if ($ConnectError) { $ConnectError } else { $null })
             expected     = [ordered]@{
                 appId = $Expected['appId']; certificatePassword = $Expected['certificatePassword']
                 accessToken = $Expected['accessToken']; managedIdentity = [bool]$Expected['managedIdentity']
+                managedIdentityAccountId = $Expected['managedIdentityAccountId']
             }
         }
         servicePrincipals = @($ServicePrincipals | ForEach-Object { @{ AppId = $_.AppId; ObjectId = $_.ObjectId; DisplayName = $_.DisplayName; Identity = $_.ObjectId; pendingCalls = 0 } })
         mailboxes         = $mailboxTable
         transportConfig   = [ordered]@{ smtpClientAuthenticationDisabled = $OrganizationSmtpDisabled }
         callCount         = 0
+        calls             = [ordered]@{}
         writes            = @()
         connects          = @()
         disconnects       = 0

@@ -6,8 +6,12 @@
 # config.throttleEvery-th call is throttled. Every write and every connect is recorded.
 # Like the real module it talks on the host: Connect-ExchangeOnline prints its banner unless -ShowBanner:$false, and
 # Disconnect-ExchangeOnline prints "Disconnected successfully !" with Write-Host (which pwsh sends to stdout).
-# Get-MailboxPermission lists a service principal under its display name, and its -User filter resolves only what the
+# How Get-MailboxPermission lists a service principal in its User column is undocumented, so config.permissionUserForm
+# picks one plausible form (DisplayName, ObjectId or AppId) and tests run each; its -User filter resolves only what the
 # cmdlet reference lists (mailbox users, mail users, security groups), never a service principal.
+# Like the REST module (v3), the Exchange cmdlets exist only after Connect-ExchangeOnline, which imports them into a
+# temporary module: with -CommandName only the named ones, and never one that config.missingCmdlets (the identity's
+# roles) withholds, so calling any other raises PowerShell's own "The term 'X' is not recognized ..." error.
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
@@ -42,10 +46,18 @@ function Enter-FakeCall([string] $Cmdlet) {
     }
     $tenant = Read-FakeTenant
     $tenant.callCount = [int]$tenant.callCount + 1
+    if (-not $tenant.ContainsKey('calls')) { $tenant.calls = @{} }
+    $tenant.calls[$Cmdlet] = [int]$tenant.calls[$Cmdlet] + 1
     $every = [int]$tenant.config.throttleEvery
     if ($every -gt 0 -and ($tenant.callCount % $every) -eq 0) {
         Save-FakeTenant $tenant
-        throw "[Server=FAKEPR01MB0001] The request was throttled: Server Busy. Micro delay applied, try again later. (429)"
+        # Throttling budget exhausted: an error that asks to retry (Microsoft: "Micro delays or throttling in Exchange Online PowerShell").
+        throw "[Server=FAKEPR01MB0001] The request was throttled: Server Busy, try again later. (429)"
+    }
+    $delayEvery = [int]$tenant.config['microDelayEvery']
+    if ($delayEvery -gt 0 -and ($tenant.callCount % $delayEvery) -eq 0) {
+        # Microsoft: 'You might see "Micro delay applied" warnings' - a warning, and the cmdlet still runs; the rest of the line is illustrative.
+        Write-Warning 'Micro delay applied. Actual delayed: 21 msecs, Enabled: True, Required: False, Additional info: None.'
     }
     $tenant
 }
@@ -87,12 +99,21 @@ function Get-FakeMailbox([hashtable] $Tenant, [string] $Identity) {
     $Tenant.mailboxes[$key]
 }
 
+# The cmdlets Connect-ExchangeOnline imports; a real session has hundreds more, which this fake does not model.
+$script:ExchangeCmdlets = @('Get-ServicePrincipal', 'New-ServicePrincipal', 'Set-ServicePrincipal', 'Remove-ServicePrincipal',
+    'Get-MailboxPermission', 'Add-MailboxPermission', 'Remove-MailboxPermission', 'Get-CASMailbox', 'Set-CASMailbox',
+    'Get-TransportConfig', 'Set-TransportConfig')
+
 function Connect-ExchangeOnline {
+    # Parameters as in the Connect-ExchangeOnline cmdlet reference (office-docs-powershell Connect-ExchangeOnline.md).
     [CmdletBinding()]
     param(
         [string] $AppId, [string] $CertificateFilePath, [securestring] $CertificatePassword, [string] $CertificateThumbprint,
         [string] $Organization, [string] $AccessToken, [string] $UserPrincipalName, [switch] $ManagedIdentity,
-        [string] $ManagedIdentityAccountId, [switch] $ShowBanner, [string] $ConnectionUri
+        [string] $ManagedIdentityAccountId, [switch] $ShowBanner, [string] $ConnectionUri, [string[]] $CommandName,
+        [switch] $SkipLoadingFormatData, [string] $DelegatedOrganization, [string] $ExchangeEnvironmentName,
+        [string] $AzureADAuthorizationEndpointUri, [string] $Prefix, [int] $PageSize, [switch] $Device,
+        [switch] $InlineCredential, [pscredential] $Credential, [switch] $SkipLoadingCmdletHelp, [switch] $LoadCmdletHelp
     )
     $tenant = Read-FakeTenant
     $tenant.connects += , (ConvertTo-FakeRecord $PSBoundParameters)
@@ -100,7 +121,8 @@ function Connect-ExchangeOnline {
     $expected = $tenant.config.expected
     if ($tenant.config.connectError) { throw [string]$tenant.config.connectError }
     if ($PSBoundParameters.ContainsKey('AccessToken')) {
-        if (-not ($Organization -or $UserPrincipalName)) { throw 'AccessToken needs -Organization (app-only) or -UserPrincipalName (delegated).' }
+        # Reference: with -AccessToken "you need to use this parameter with the Organization, DelegatedOrganization, or UserPrincipalName parameters".
+        if (-not ($Organization -or $UserPrincipalName -or $DelegatedOrganization)) { throw 'AccessToken needs -Organization, -DelegatedOrganization or -UserPrincipalName.' }
         if ($AccessToken -cne [string]$expected.accessToken) { throw 'UnAuthorized: the access token is not valid for Exchange Online (401).' }
     } elseif ($CertificateFilePath) {
         if (-not ($AppId -and $Organization)) { throw 'Certificate authentication needs -AppId and -Organization.' }
@@ -109,13 +131,31 @@ function Connect-ExchangeOnline {
         if ($password -cne [string]$expected.certificatePassword) { throw 'The specified network password is not correct.' }
         if ($AppId -ne [string]$expected.appId) { throw "AADSTS700016: Application with identifier '$AppId' was not found in the directory." }
     } elseif ($ManagedIdentity) {
+        # Reference: -ManagedIdentity "You must use this switch with the Organization parameter".
         if (-not $Organization) { throw 'ManagedIdentity needs -Organization.' }
         if (-not $expected.managedIdentity) { throw 'ManagedIdentityCredential authentication unavailable: no managed identity endpoint found.' }
+        # Reference: "For user-assigned managed identity, you must also use this switch with the ManagedIdentityAccountId parameter";
+        # the reply of the identity endpoint is not documented there, so the script must not depend on this text.
+        $accountId = [string]$expected['managedIdentityAccountId']
+        if ($accountId -and $ManagedIdentityAccountId -ne $accountId) { throw 'ManagedIdentityCredential authentication failed: no managed identity found for the requested client id.' }
+    } elseif ($ManagedIdentityAccountId) {
+        # Reference: -ManagedIdentityAccountId "You must use this parameter with the Organization parameter and the ManagedIdentity switch".
+        throw 'ManagedIdentityAccountId needs -ManagedIdentity.'
     } else {
         throw 'Interactive sign-in is not possible in a non-interactive session.'
     }
     if ($Organization -and $Organization -ne [string]$tenant.config.organization) { throw "AADSTS90002: Tenant '$Organization' not found." }
     $script:Session = @{ Organization = $Organization }
+    # -CommandName imports only the named cmdlets (reference), and RBAC hides the cmdlets no role grants (office-docs-powershell issue 8001).
+    $loaded = @($script:ExchangeCmdlets | Where-Object { (-not $CommandName -or $CommandName -contains $_) -and @($tenant.config['missingCmdlets']) -notcontains $_ })
+    $definitions = @{}
+    foreach ($name in $loaded) { $definitions[$name] = (Get-Item -LiteralPath "function:$name").ScriptBlock }
+    $session = New-Module -Name 'tmpEXO_fake' -ArgumentList $definitions -ScriptBlock {
+        param([hashtable] $Definitions)
+        foreach ($name in $Definitions.Keys) { Set-Item -LiteralPath "function:script:$name" -Value $Definitions[$name] }
+        Export-ModuleMember -Function @($Definitions.Keys)
+    }
+    Import-Module $session -Global -Force -DisableNameChecking
     if (-not $PSBoundParameters.ContainsKey('ShowBanner') -or $ShowBanner) {
         Write-Host '----------------------------------------------------------------------------------------'
         Write-Host 'This V3 EXO PowerShell module contains new REST API backed Exchange Online cmdlets. (fake)'
@@ -130,6 +170,8 @@ function Disconnect-ExchangeOnline {
     $tenant.disconnects = [int]$tenant.disconnects + 1
     Save-FakeTenant $tenant
     $script:Session = $null
+    # The session's temporary module goes with the session, and its cmdlets with it.
+    Remove-Module -Name 'tmpEXO_fake' -Force -ErrorAction SilentlyContinue
     Write-Host 'Disconnected successfully !'
 }
 
@@ -164,8 +206,18 @@ function New-ServicePrincipal {
     Add-FakeWrite $tenant 'New-ServicePrincipal' $PSBoundParameters
     if ($ServiceId) { Write-Warning 'The ServiceId parameter is deprecated; use ObjectId.' }
     $id = if ($ObjectId) { $ObjectId } else { $ServiceId }
+    # Exchange checks the id against Entra: an enterprise application Entra has not replicated yet (config.entraLagCalls more
+    # calls) or an id that is no enterprise application's (config.entraServicePrincipals) is refused; text from public scripts that retry it.
+    $entra = @($tenant.config['entraServicePrincipals'])
+    $known = ($null -eq $tenant.config['entraServicePrincipals']) -or @($entra | Where-Object { $_.ObjectId -eq $id -and $_.AppId -eq $AppId }).Count -gt 0
+    if ([int]$tenant.config['entraLagCalls'] -gt 0) { $tenant.config.entraLagCalls = [int]$tenant.config.entraLagCalls - 1; $known = $false }
+    if (-not $known) {
+        Save-FakeTenant $tenant
+        throw "AADServicePrincipalNotFound. No ServicePrincipal with Object Id '$id' and App Id '$AppId' is registered in Azure Active Directory."
+    }
     if (@($tenant.servicePrincipals | Where-Object { $_.AppId -eq $AppId -or $_.ObjectId -eq $id }).Count -gt 0) {
         Save-FakeTenant $tenant
+        # The duplicate reply is undocumented: the script must learn the outcome by listing principals again, not from this text.
         throw "A service principal with AppId '$AppId' already exists."
     }
     $principal = @{ AppId = $AppId; ObjectId = $id; DisplayName = $(if ($DisplayName) { $DisplayName } else { $AppId }); Identity = $id; pendingCalls = [int]$tenant.config.propagationCalls }
@@ -206,10 +258,14 @@ function Get-MailboxPermission {
         [pscustomobject]@{ Identity = $Identity; User = 'FAKEPR01A001\Organization Management'; AccessRights = @('FullAccess'); IsInherited = $true; Deny = $true; InheritanceType = 'All'; UserSid = 'S-1-5-21-1-2-3-1001'; UserKey = '' }
     )
     foreach ($permission in $mailbox.permissions) {
-        # Exchange shows a service principal by its display name (the vendor's troubleshooting step 5), a user by address.
+        # Undocumented for a service principal: the vendor's troubleshooting step 5 shows its display name, Microsoft's OAuth
+        # article grants by its object id, so config.permissionUserForm picks DisplayName, ObjectId or AppId; a user shows its address.
         $display = [string]$permission.User
         $principal = @($tenant.servicePrincipals | Where-Object { $_.ObjectId -eq $permission.User }) | Select-Object -First 1
-        if ($principal) { $display = $principal.DisplayName }
+        if ($principal) {
+            $form = [string]$tenant.config['permissionUserForm']
+            $display = $(switch ($form) { 'ObjectId' { $principal.ObjectId } 'AppId' { $principal.AppId } default { $principal.DisplayName } })
+        }
         $entries += [pscustomobject]@{ Identity = $Identity; User = $display; AccessRights = @($permission.AccessRights); IsInherited = $false; Deny = [bool]$permission.Deny; InheritanceType = 'All'; UserSid = 'S-1-5-21-1-2-3-' + [Math]::Abs($display.GetHashCode()); UserKey = $permission.User }
     }
     if ($User) {
@@ -268,18 +324,36 @@ function Get-CASMailbox {
     [CmdletBinding()]
     param([Parameter(Position = 0)] [string] $Identity)
     $tenant = Enter-FakeCall 'Get-CASMailbox'
+    if ([string]::IsNullOrEmpty($Identity)) {
+        # Microsoft: "The value $null or a non-existent value for the Identity parameter returns *all* objects".
+        Save-FakeTenant $tenant
+        return @($tenant.mailboxes.Keys | ForEach-Object { ConvertTo-FakeCasMailboxView $_ $tenant.mailboxes[$_] })
+    }
     $mailbox = Get-FakeMailbox $tenant $Identity
     Save-FakeTenant $tenant
-    [pscustomobject]@{ Identity = $Identity; PrimarySmtpAddress = $Identity; SmtpClientAuthenticationDisabled = $mailbox.smtpClientAuthenticationDisabled }
+    ConvertTo-FakeCasMailboxView $Identity $mailbox
+}
+
+# Set-CASMailbox reference: ImapEnabled and PopEnabled are $true by default ("This value is the default"); a CAS mailbox plan
+# such as ExchangeOnlineDeskless sets them $false at licensing (Set-CASMailboxPlan reference). SMTP AUTH is $null, $true or $false.
+function ConvertTo-FakeCasMailboxView([string] $Identity, [System.Collections.IDictionary] $Mailbox) {
+    $imap = $(if ($Mailbox.Contains('imapEnabled')) { [bool]$Mailbox.imapEnabled } else { $true })
+    $pop = $(if ($Mailbox.Contains('popEnabled')) { [bool]$Mailbox.popEnabled } else { $true })
+    [pscustomobject]@{ Identity = $Identity; PrimarySmtpAddress = $Identity; SmtpClientAuthenticationDisabled = $Mailbox.smtpClientAuthenticationDisabled; ImapEnabled = $imap; PopEnabled = $pop }
 }
 
 function Set-CASMailbox {
     [CmdletBinding(SupportsShouldProcess)]
-    param([Parameter(Mandatory, Position = 0)] [string] $Identity, [AllowNull()] [Nullable[bool]] $SmtpClientAuthenticationDisabled)
+    param(
+        [Parameter(Mandatory, Position = 0)] [string] $Identity, [AllowNull()] [Nullable[bool]] $SmtpClientAuthenticationDisabled,
+        [bool] $ImapEnabled, [bool] $PopEnabled
+    )
     $tenant = Enter-FakeCall 'Set-CASMailbox'
     Add-FakeWrite $tenant 'Set-CASMailbox' $PSBoundParameters
     $mailbox = Get-FakeMailbox $tenant $Identity
     if ($PSBoundParameters.ContainsKey('SmtpClientAuthenticationDisabled')) { $mailbox.smtpClientAuthenticationDisabled = $SmtpClientAuthenticationDisabled }
+    if ($PSBoundParameters.ContainsKey('ImapEnabled')) { $mailbox.imapEnabled = $ImapEnabled }
+    if ($PSBoundParameters.ContainsKey('PopEnabled')) { $mailbox.popEnabled = $PopEnabled }
     Save-FakeTenant $tenant
 }
 
@@ -288,6 +362,7 @@ function Get-TransportConfig {
     param()
     $tenant = Enter-FakeCall 'Get-TransportConfig'
     Save-FakeTenant $tenant
+    # Set-TransportConfig reference: SmtpClientAuthenticationDisabled is $true or $false, $true by default for organizations created after January 2020.
     [pscustomobject]@{ Identity = 'Transport Settings'; SmtpClientAuthenticationDisabled = [bool]$tenant.transportConfig.smtpClientAuthenticationDisabled }
 }
 
@@ -300,6 +375,5 @@ function Set-TransportConfig {
     Save-FakeTenant $tenant
 }
 
-Export-ModuleMember -Function Connect-ExchangeOnline, Disconnect-ExchangeOnline, Get-ServicePrincipal, New-ServicePrincipal,
-Set-ServicePrincipal, Remove-ServicePrincipal, Get-MailboxPermission, Add-MailboxPermission, Remove-MailboxPermission,
-Get-CASMailbox, Set-CASMailbox, Get-TransportConfig, Set-TransportConfig
+# Only the connection cmdlets exist before Connect-ExchangeOnline, as in the REST module.
+Export-ModuleMember -Function Connect-ExchangeOnline, Disconnect-ExchangeOnline
