@@ -5,6 +5,7 @@ import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { RotatingClientSecret } from "./components/clientSecret";
 import { ExchangeMailboxAccess } from "./components/exchangeAccess";
+import { retainsApplicationOnDestroy } from "./components/config";
 import { MailApplication } from "./components/mailApplication";
 import { loadUcxMailConfig } from "./components/stackConfig";
 
@@ -15,6 +16,8 @@ const mailApp = new MailApplication("ucx-mail", {
     permissions: config.permissions,
     owners: [...config.owners],
     adoptApplicationObjectId: config.existingApplicationObjectId,
+    retainOnDestroy: retainsApplicationOnDestroy(config),
+    retainOnDestroyConfigured: config.retainApplicationOnDestroy,
 });
 
 const rotatingSecret = new RotatingClientSecret("ucx-mail-secret", {

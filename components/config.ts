@@ -47,6 +47,7 @@ export const CONFIG_KEYS = [
     "existingApplicationObjectId",
     "exchangeManagedIdentityAccountId",
     "mailboxProtocols",
+    "retainApplicationOnDestroy",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -97,6 +98,8 @@ export interface UcxMailConfig {
     readonly existingApplicationObjectId?: string;
     /** Whether the Exchange steps enable IMAP (and POP) on each mailbox for the permissions that need them. */
     readonly mailboxProtocols: MailboxProtocolMode;
+    /** Keep the app registration and its enterprise application on destroy; unset means "while adopting". */
+    readonly retainApplicationOnDestroy?: boolean;
 }
 
 /** One problem with one key: what is wrong and how to fix it. */
@@ -273,6 +276,15 @@ class ConfigReader {
             return undefined;
         }
         return value.toLowerCase();
+    }
+
+    /** true or false; undefined when unset or empty (the project default), so that unset differs from false. */
+    boolean(key: ConfigKey): boolean | undefined {
+        const value = this.text(key);
+        if (value === undefined) return undefined;
+        if (/^(true|false)$/i.test(value)) return value.toLowerCase() === "true";
+        this.report(key, `${quote(value)} is neither true nor false.`, `${setCommand(key, "true")} (or false)`);
+        return undefined;
     }
 
     /** A secret's presence, checked without ever reading its value into a message. */
@@ -536,6 +548,7 @@ export function parseUcxMailConfig(raw: RawConfig, options: ParseOptions = {}): 
         "existingApplicationObjectId",
         "Object ID of the existing app registration (App registrations > Overview, not the Enterprise application's)",
     );
+    const retainApplicationOnDestroy = reader.boolean("retainApplicationOnDestroy");
 
     if (reader.problems.length > 0) throw new UcxMailConfigError(reader.problems);
 
@@ -551,5 +564,16 @@ export function parseUcxMailConfig(raw: RawConfig, options: ParseOptions = {}): 
         exchange,
         mailboxProtocols,
         ...(existingApplicationObjectId !== undefined ? { existingApplicationObjectId } : {}),
+        ...(retainApplicationOnDestroy !== undefined ? { retainApplicationOnDestroy } : {}),
     };
+}
+
+/**
+ * Whether `pulumi destroy` leaves the app registration and its enterprise application in the tenant: as configured,
+ * else while an existing app is being adopted (it was the customer's before ucx-mail took it over).
+ */
+export function retainsApplicationOnDestroy(
+    config: Pick<UcxMailConfig, "existingApplicationObjectId" | "retainApplicationOnDestroy">,
+): boolean {
+    return config.retainApplicationOnDestroy ?? config.existingApplicationObjectId !== undefined;
 }

@@ -4,6 +4,7 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import type { ExchangeRoleName } from "./config";
+import { adoptionRemovals } from "./adoptionChanges";
 import { EXCHANGE_ONLINE_APP_ID, resolveExchangeRoles, roleResourceSuffix } from "./exchangeRoles";
 
 export const MANAGED_BY_NOTE =
@@ -18,27 +19,67 @@ export interface MailApplicationArgs {
     readonly owners: pulumi.Input<pulumi.Input<string>[]>;
     /** Object id of an existing app registration to adopt instead of creating one (EWS migration). */
     readonly adoptApplicationObjectId?: string;
+    /** Leave the app registration and its enterprise application in the tenant on `pulumi destroy`. */
+    readonly retainOnDestroy: boolean;
+    /** The stack's retainApplicationOnDestroy setting as configured (undefined when unset), for the notice. */
+    readonly retainOnDestroyConfigured?: boolean;
 }
 
 /**
- * Resource options that adopt an existing app registration. Import refuses any difference between the program and
- * the live object, and a migrated EWS app always differs (full_access_as_app), so the adopting run takes the app
- * as it is; the next run without `existingApplicationObjectId` brings it to the declared state.
+ * Resource options that adopt an existing app registration. Since Pulumi CLI v3.174.0 the engine's import step only
+ * reads the live object (ImportStep.Apply in pkg/resource/deploy/step.go), and the step generator then diffs the
+ * declared inputs against what it read and updates the app in the same run (continueStepsFromImport in
+ * pkg/resource/deploy/step_generator.go). Later runs that still carry the id import nothing: the state's ImportID
+ * equals it, so they diff and update as usual. No ignoreChanges: that would keep the legacy permission.
  */
 export function adoptionOptions(objectId: string | undefined): pulumi.CustomResourceOptions {
-    return objectId === undefined ? {} : { import: `/applications/${objectId}`, ignoreChanges: ["*"] };
+    return objectId === undefined ? {} : { import: `/applications/${objectId}` };
 }
 
 /**
- * The warning every run prints while existingApplicationObjectId is set: `ignoreChanges: ["*"]` keeps the adopted app
- * exactly as it is, so config changes would otherwise be ignored without a word.
+ * Resource options that decide whether destroy deletes the app objects. The engine skips the provider's delete for
+ * a resource whose state says retainOnDelete (DeleteStep.Apply in pkg/resource/deploy/step.go); without it,
+ * the azuread provider deletes the enterprise application even when it was taken over with useExisting.
  */
-export function adoptionNotice(objectId: string): string {
+export function retentionOptions(retainOnDestroy: boolean): pulumi.CustomResourceOptions {
+    return retainOnDestroy ? { retainOnDelete: true } : {};
+}
+
+/** The warning every run prints while existingApplicationObjectId is set. */
+export function adoptionNotice(objectId: string, retainConfigured: boolean | undefined): string {
+    const retention =
+        retainConfigured === undefined
+            ? `pulumi destroy keeps it while this key is set; run pulumi config set retainApplicationOnDestroy true ` +
+              `now so that it stays kept once the key is removed.`
+            : retainConfigured
+              ? `retainApplicationOnDestroy is true, so pulumi destroy leaves it and its enterprise application in ` +
+                `the tenant.`
+              : `retainApplicationOnDestroy is false, so pulumi destroy deletes it and its enterprise application.`;
     return (
-        `existingApplicationObjectId is set, so the app registration ${objectId} is adopted exactly as it is: its ` +
-        `display name, owners, note and required permissions (including a legacy full_access_as_app) stay as they ` +
-        `are while this key is set. Once this pulumi up has succeeded, run pulumi config rm ` +
-        `existingApplicationObjectId, then pulumi up again to bring the app to the configured state.`
+        `existingApplicationObjectId is set: ucx-mail adopts the app registration ${objectId}. The first pulumi up ` +
+        `imports it and brings it to the configured state in the same run (Pulumi CLI 3.174.0 or later); read ` +
+        `pulumi preview first. ${retention}`
+    );
+}
+
+/** Why reading the app to adopt failed, naming the config key and the fix. */
+export function adoptionLookupFailure(objectId: string, cause: unknown): string {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return (
+        `ucx-mail:existingApplicationObjectId: the app registration ${objectId} could not be read (${reason}). ` +
+        `Fix: copy the Object ID from App registrations > the app > Overview (not the Enterprise application's), ` +
+        `and check that the deploying identity may read it (see docs/operations.md, CI identities).`
+    );
+}
+
+/** The warning that lists what adopting removes from the live app, or undefined when nothing is removed. */
+export function adoptionRemovalNotice(objectId: string, removals: readonly string[]): string | undefined {
+    if (removals.length === 0) return undefined;
+    return (
+        `pulumi up brings the adopted app registration ${objectId} to the declared state and removes or ` +
+        `overwrites:\n${removals.map((line) => `  - ${line}`).join("\n")}\n` +
+        `Anything another application still needs must move to its own app registration before you apply. ` +
+        `pulumi preview --diff shows every property that changes.`
     );
 }
 
@@ -63,28 +104,46 @@ export class MailApplication extends pulumi.ComponentResource {
             { parent: this },
         );
         const roles = exchangeOnline.appRoleIds.apply((ids) => resolveExchangeRoles(ids, args.permissions));
+        const declared = {
+            displayName: args.displayName,
+            signInAudience: "AzureADMyOrg",
+            owners: args.owners,
+            notes: MANAGED_BY_NOTE,
+            requiredResourceAccesses: [
+                {
+                    resourceAppId: EXCHANGE_ONLINE_APP_ID,
+                    resourceAccesses: roles.apply((resolved) =>
+                        resolved.map((role) => ({ id: role.id, type: "Role" })),
+                    ),
+                },
+            ],
+        };
+        const retention = retentionOptions(args.retainOnDestroy);
 
-        this.application = new azuread.Application(
-            `${name}-registration`,
-            {
-                displayName: args.displayName,
-                signInAudience: "AzureADMyOrg",
-                owners: args.owners,
-                notes: MANAGED_BY_NOTE,
-                requiredResourceAccesses: [
-                    {
-                        resourceAppId: EXCHANGE_ONLINE_APP_ID,
-                        resourceAccesses: roles.apply((resolved) =>
-                            resolved.map((role) => ({ id: role.id, type: "Role" })),
-                        ),
-                    },
-                ],
-            },
-            { parent: this, ...adoptionOptions(args.adoptApplicationObjectId) },
-        );
+        this.application = new azuread.Application(`${name}-registration`, declared, {
+            parent: this,
+            ...adoptionOptions(args.adoptApplicationObjectId),
+            ...retention,
+        });
 
-        if (args.adoptApplicationObjectId !== undefined) {
-            void pulumi.log.warn(adoptionNotice(args.adoptApplicationObjectId), this);
+        const adopted = args.adoptApplicationObjectId;
+        let removals: pulumi.Output<string[]> | undefined;
+        if (adopted !== undefined) {
+            void pulumi.log.warn(adoptionNotice(adopted, args.retainOnDestroyConfigured), this);
+            // The live app, read by an invoke, so the warning already shows in the preview of the run that changes it.
+            const live = pulumi.output(
+                azuread.getApplication({ objectId: adopted }, { parent: this }).catch((error: unknown) => {
+                    throw new Error(adoptionLookupFailure(adopted, error));
+                }),
+            );
+            removals = pulumi
+                .all([live, pulumi.output(declared), exchangeOnline.appRoleIds])
+                .apply(async ([liveApp, declaredApp, roleIds]) => {
+                    const lines = adoptionRemovals(liveApp, declaredApp, roleIds);
+                    const notice = adoptionRemovalNotice(adopted, lines);
+                    if (notice !== undefined) await pulumi.log.warn(notice, this);
+                    return lines;
+                });
         }
 
         this.servicePrincipal = new azuread.ServicePrincipal(
@@ -99,7 +158,7 @@ export class MailApplication extends pulumi.ComponentResource {
                 // Listed under Enterprise applications like a portal-made app, and hidden from users' My Apps.
                 featureTags: [{ enterprise: true, hide: true }],
             },
-            { parent: this },
+            { parent: this, ...retention },
         );
 
         // One assignment per role is exactly what "Grant admin consent" does for application permissions.
@@ -125,6 +184,8 @@ export class MailApplication extends pulumi.ComponentResource {
             clientId: this.clientId,
             applicationObjectId: this.applicationObjectId,
             servicePrincipalObjectId: this.servicePrincipalObjectId,
+            // Registered so that the run waits for the removal warning; it also leaves the list in the state.
+            ...(removals !== undefined ? { adoptionRemovals: removals } : {}),
         });
     }
 }

@@ -51,8 +51,8 @@ function disallowedExchangeRoleProblem(roleId: string, allowedRoles: Readonly<Re
             `Exchange Online. It opens every mailbox in the organization and SMTP/IMAP OAuth does not use it. ` +
             `Remove full_access_as_app from the app registration's API permissions and revoke its admin consent; ` +
             `ucx-mail grants ${allowedNames(allowedRoles)} plus FullAccess on the configured mailboxes only. ` +
-            `If this app was adopted from the EWS provider, finish the migration: pulumi config rm ` +
-            `existingApplicationObjectId, then pulumi up replaces its permissions with the declared ones.`
+            `ucx-mail never declares it, not even for an app adopted from the EWS provider (the adopting run ` +
+            `replaces its permissions with the declared ones), so the program was changed to request it.`
         );
     }
     if (sameId(roleId, EXCHANGE_MANAGE_AS_APP_ROLE_ID)) {

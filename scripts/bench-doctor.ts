@@ -1,14 +1,19 @@
 /**
  * Benchmark for the doctor (npm run bench:doctor). Starts the same loopback servers as the tests (Entra token
  * server, Exchange SMTP fake, Dovecot IMAP), runs the doctor as a child process the way `npm run doctor` does, and
- * prints the figures. Targets: all-pass run under 3 s; a run with one silent port under the timeout plus 1 s.
+ * prints the figures. Targets: all-pass run under 3 s; a run with one silent port under the timeout plus 1 s; a run
+ * with --exchange against the fake ExchangeOnlineManagement module (pwsh start, module import, one connection and
+ * the reads) under 30 s, the real connection alone taking 10-20 s.
  */
+import { createFakeExchangeTenant, healthyFakeExchange } from "../test/doctor/support/fakeExchange";
 import { startDoctorWorld } from "../test/doctor/support/doctorWorld";
 import { parseDoctorJson, runDoctorProcess } from "../test/doctor/support/runDoctor";
 
 const FULL_RUNS = 5;
 const SILENT_TIMEOUT_MS = 2000;
 const FULL_TARGET_MS = 3000;
+const EXCHANGE_TARGET_MS = 30_000;
+const EXCHANGE_TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.bench-exchange-token.sig";
 
 async function main(): Promise<void> {
     const world = await startDoctorWorld();
@@ -34,6 +39,26 @@ async function main(): Promise<void> {
         const silentReport = parseDoctorJson(silent);
         const silentSmtp = silentReport.checks.find((check) => check.id === "smtp");
 
+        const fake = createFakeExchangeTenant(healthyFakeExchange(world, EXCHANGE_TOKEN));
+        let exchange;
+        try {
+            exchange = await runDoctorProcess(
+                [
+                    ...world.doctorArgs(),
+                    "--exchange",
+                    "accessToken",
+                    "--exchange-organization",
+                    "contoso.onmicrosoft.com",
+                ],
+                fake.env({ ...world.doctorEnv(), EXO_ACCESS_TOKEN: EXCHANGE_TOKEN }),
+                180_000,
+            );
+        } finally {
+            fake.cleanup();
+        }
+        const exchangeChecks = parseDoctorJson(exchange).checks.filter((check) => check.id.startsWith("exchange-"));
+        const exchangePassed = exchangeChecks.length === 4 && exchangeChecks.every((check) => check.status === "pass");
+
         const sorted = [...fullTimes].sort((a, b) => a - b);
         const median = sorted[Math.floor(sorted.length / 2)];
         const silentTarget = SILENT_TIMEOUT_MS + 1000;
@@ -56,6 +81,15 @@ async function main(): Promise<void> {
                 String(silent.elapsedMs),
                 `< ${silentTarget}`,
                 `${silent.elapsedMs < silentTarget ? "met" : "MISSED"} (smtp: ${silentSmtp?.status ?? "?"}, exit ${silent.code})`,
+            ],
+            [
+                "--exchange accessToken, fake module via pwsh",
+                "1",
+                String(exchange.elapsedMs),
+                String(exchange.elapsedMs),
+                String(exchange.elapsedMs),
+                `< ${EXCHANGE_TARGET_MS}`,
+                `${exchange.elapsedMs < EXCHANGE_TARGET_MS ? "met" : "MISSED"}${exchangePassed ? "" : " (Exchange checks did not all pass!)"}`,
             ],
         ];
         const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));

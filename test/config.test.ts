@@ -9,6 +9,7 @@ import {
     EXCHANGE_STATE_MAX_CHARACTERS,
     exchangeStateLengthBound,
     parseUcxMailConfig,
+    retainsApplicationOnDestroy,
     UcxMailConfigError,
     type RawConfig,
     type UcxMailConfig,
@@ -282,5 +283,55 @@ describe("room for many mailboxes in the recorded Exchange state", () => {
         });
         assert.equal(config.exchange.managedIdentityAccountId, "5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e");
         assert.equal(config.mailboxProtocols, "unchanged");
+    });
+});
+
+describe("retainApplicationOnDestroy", () => {
+    const ADOPTED = "3c1d9a7e-5b2f-4e8d-9a6c-7f0e1d2c3b4a";
+
+    it("reads true and false in any case, and the empty default as unset", () => {
+        assert.equal(
+            parse({ mailboxes: MAILBOXES, retainApplicationOnDestroy: "TRUE" }).retainApplicationOnDestroy,
+            true,
+        );
+        assert.equal(
+            parse({ mailboxes: MAILBOXES, retainApplicationOnDestroy: "false" }).retainApplicationOnDestroy,
+            false,
+        );
+        assert.equal(
+            "retainApplicationOnDestroy" in parse({ mailboxes: MAILBOXES, retainApplicationOnDestroy: "" }),
+            false,
+        );
+        assert.equal("retainApplicationOnDestroy" in parse({ mailboxes: MAILBOXES }), false);
+    });
+
+    it("retains while adopting unless set to false, and otherwise only when set to true", () => {
+        const cases: [Record<string, string>, boolean][] = [
+            [{}, false],
+            [{ retainApplicationOnDestroy: "true" }, true],
+            [{ retainApplicationOnDestroy: "false" }, false],
+            [{ existingApplicationObjectId: ADOPTED }, true],
+            [{ existingApplicationObjectId: ADOPTED, retainApplicationOnDestroy: "false" }, false],
+            [{ existingApplicationObjectId: ADOPTED, retainApplicationOnDestroy: "true" }, true],
+        ];
+        for (const [raw, expected] of cases) {
+            assert.equal(
+                retainsApplicationOnDestroy(parse({ mailboxes: MAILBOXES, ...raw })),
+                expected,
+                JSON.stringify(raw),
+            );
+        }
+    });
+
+    it("refuses anything but true or false, naming the key and the command", () => {
+        fc.assert(
+            fc.property(fc.string({ minLength: 1, maxLength: 12 }), (value) => {
+                if (/^\s*(true|false)?\s*$/i.test(value)) return true;
+                const error = problemsOf({ mailboxes: MAILBOXES, retainApplicationOnDestroy: value });
+                return error.problems.some(
+                    (p) => p.key === "retainApplicationOnDestroy" && p.fix.includes("retainApplicationOnDestroy true"),
+                );
+            }),
+        );
     });
 });

@@ -26,11 +26,22 @@ interface ConfigDeclaration extends ConfigItemsType {
     secret?: boolean;
     value?: unknown;
 }
+interface TemplateConfigValue {
+    description?: string;
+    default?: unknown;
+    secret?: boolean;
+}
 interface ProjectFile {
     name: string;
     runtime: { name: string; options?: Record<string, unknown> };
     main?: string;
     config: Record<string, ConfigDeclaration>;
+    template?: {
+        displayName?: string;
+        description?: string;
+        quickstart?: string;
+        config?: Record<string, TemplateConfigValue>;
+    };
 }
 
 function readYaml<T>(file: string): T {
@@ -119,6 +130,61 @@ describe("Pulumi.yaml", () => {
             parseUcxMailConfig(asProgramConfig({ ...defaults, ...mailboxes })),
             parseUcxMailConfig(asProgramConfig(mailboxes)),
         );
+    });
+});
+
+describe("Pulumi.yaml template section (pulumi new)", () => {
+    const template = project.template!;
+    const prompts = template.config ?? {};
+
+    it("has only the fields of the CLI's ProjectTemplate schema (project.json), with a description", () => {
+        for (const field of Object.keys(template)) {
+            assert.ok(["displayName", "description", "quickstart", "config", "metadata"].includes(field), field);
+        }
+        assert.ok((template.description ?? "").length > 20);
+        for (const [key, prompt] of Object.entries(prompts)) {
+            for (const field of Object.keys(prompt)) assert.ok(["description", "default", "secret"].includes(field));
+            assert.ok((prompt.description ?? "").length > 10, `${key}: a prompt text`);
+            // The CLI's ProjectTemplateConfigValue holds a default as a string.
+            if ("default" in prompt) assert.equal(typeof prompt.default, "string", key);
+        }
+    });
+
+    it("asks for the tenant id, the one provider setting every stack needs", () => {
+        assert.ok("azuread:tenantId" in prompts);
+    });
+
+    it("prompts only for keys whose answer, stored as a plain string, passes the CLI's type check and the parser", () => {
+        for (const [key, prompt] of Object.entries(prompts)) {
+            if (key.startsWith("azuread:")) continue;
+            const name = key.startsWith(`${CONFIG_NAMESPACE}:`) ? key.slice(CONFIG_NAMESPACE.length + 1) : key;
+            assert.ok((CONFIG_KEYS as readonly string[]).includes(name), `${key} is a ucx-mail key`);
+            assert.notEqual(declarations[name].type, "array", `${key}: a prompt answer can never be a list`);
+            if (typeof prompt.default === "string") {
+                assert.ok(fitsDeclaredType(declarations[name], prompt.default), key);
+                parseUcxMailConfig({ mailboxes: '["fax@contoso.com"]', [name]: prompt.default });
+            }
+        }
+    });
+
+    it("names, in the quickstart, every required key it cannot prompt for", () => {
+        const required = Object.entries(declarations).filter(([, declared]) => !("default" in declared));
+        assert.ok(required.length > 0);
+        for (const [key, declared] of required) {
+            if (key in prompts || `${CONFIG_NAMESPACE}:${key}` in prompts) continue;
+            assert.equal(declared.type, "array");
+            assert.ok(
+                template.quickstart?.includes(`pulumi config set --path '${key}[0]'`),
+                `${key} in the quickstart`,
+            );
+        }
+    });
+
+    it("is offered in the README with the project name kept, since the config namespace is the project name", () => {
+        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+        const command = readme.split("\n").find((line) => line.includes("pulumi new "));
+        assert.ok(command !== undefined, "README shows pulumi new");
+        assert.match(command, new RegExp(`--name ${CONFIG_NAMESPACE}\\b`));
     });
 });
 

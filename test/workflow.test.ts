@@ -115,3 +115,42 @@ describe("the CI workflow", () => {
         assert.match(stepRunning('"$secret_file"').run!, /umask 077[\s\S]*rm -f "\$secret_file"/);
     });
 });
+
+describe("the weekly fleet job", () => {
+    const fleet = workflow.jobs.fleet;
+    const fleetSteps: Step[] = fleet.steps;
+    const reportStep = fleetSteps.find((step) => step.run?.includes("npm run --silent fleet"));
+
+    it("runs after the tenant jobs, whatever their outcome, on the weekly schedule and on demand", () => {
+        assert.equal(fleet.needs, "tenant");
+        assert.match(fleet.if, /!cancelled\(\)/);
+        assert.doesNotMatch(fleet.if, /success\(\)/);
+        assert.match(fleet.if, /github\.event_name == 'schedule'/);
+        assert.match(fleet.if, /github\.event_name == 'workflow_dispatch'/);
+        assert.ok(workflow.on.schedule.length >= 1);
+    });
+
+    it("reads the same backend as the tenant jobs", () => {
+        assert.equal(fleet.env.PULUMI_BACKEND_URL, job.env.PULUMI_BACKEND_URL);
+        assert.ok(fleetSteps.some((step) => step.uses?.startsWith("pulumi/actions@")));
+    });
+
+    it("writes the fleet table to the job summary and fails when any tenant fails", () => {
+        assert.ok(reportStep, "no step runs the fleet report");
+        const script = reportStep.run!;
+        assert.match(script, /^set \+e\nnpm run --silent fleet > "\$RUNNER_TEMP\/fleet\.txt"\nstatus=\$\?\n/);
+        assert.match(script, /cat "\$RUNNER_TEMP\/fleet\.txt"\n[\s\S]*\} >> "\$GITHUB_STEP_SUMMARY"/);
+        assert.match(script, /\nexit "\$status"\n$/);
+        assert.doesNotMatch(script, /--json/, "the summary gets the readable table");
+        assert.equal(fleet["continue-on-error"], undefined);
+        assert.equal((reportStep as Record<string, unknown>)["continue-on-error"], undefined);
+    });
+
+    it("holds no secret and asks for none", () => {
+        const jobSource = JSON.stringify(fleet);
+        assert.doesNotMatch(jobSource, /secrets\./);
+        assert.doesNotMatch(jobSource, /--show-secrets/);
+        assert.doesNotMatch(jobSource, /PULUMI_CONFIG_PASSPHRASE/);
+        assert.equal(fleet.environment, undefined, "no tenant environment, so no tenant secret");
+    });
+});

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { DEFAULT_TIMEOUT_MS, parseDoctorFlags, resolveDoctorOptions, UsageError } from "../../tools/doctor/cliArgs";
+import {
+    DEFAULT_EXCHANGE_TIMEOUT_MS,
+    DEFAULT_TIMEOUT_MS,
+    parseDoctorFlags,
+    resolveDoctorOptions,
+    UsageError,
+} from "../../tools/doctor/cliArgs";
 
 const TENANT = "7d2a3f4e-1b2c-4d5e-8f90-a1b2c3d4e5f6";
 const CLIENT = "0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b";
@@ -55,7 +61,64 @@ describe("parseDoctorFlags", () => {
             json: true,
             stack: "prod",
             help: false,
+            exchange: undefined,
+            exchangeOrganization: undefined,
+            exchangeAppId: undefined,
+            exchangeCertificatePath: undefined,
+            exchangeManagedIdentityAccountId: undefined,
+            exchangeAdminUpn: undefined,
+            exchangeTimeoutMs: undefined,
+            servicePrincipalObjectId: undefined,
         });
+    });
+
+    it("reads the --exchange flags and the service principal object id", () => {
+        const flags = parseDoctorFlags([
+            ...BASE,
+            "--exchange",
+            "certificate",
+            "--exchange-organization=contoso.onmicrosoft.com",
+            "--exchange-app-id",
+            CLIENT,
+            "--exchange-certificate-path",
+            "/certs/automation.pfx",
+            "--exchange-managed-identity-account-id",
+            TENANT,
+            "--exchange-admin-upn",
+            "admin@contoso.onmicrosoft.com",
+            "--exchange-timeout-ms",
+            "45000",
+            "--service-principal-object-id",
+            "6233fba6-0198-4277-892f-9275bf728bcc",
+            "--cloud",
+            "dod",
+        ]);
+        assert.equal(flags.exchange, "certificate");
+        assert.equal(flags.exchangeOrganization, "contoso.onmicrosoft.com");
+        assert.equal(flags.exchangeAppId, CLIENT);
+        assert.equal(flags.exchangeCertificatePath, "/certs/automation.pfx");
+        assert.equal(flags.exchangeManagedIdentityAccountId, TENANT);
+        assert.equal(flags.exchangeAdminUpn, "admin@contoso.onmicrosoft.com");
+        assert.equal(flags.exchangeTimeoutMs, 45000);
+        assert.equal(flags.servicePrincipalObjectId, "6233fba6-0198-4277-892f-9275bf728bcc");
+        assert.equal(flags.cloud, "dod");
+        assert.equal(parseDoctorFlags(["--exchange", "CLIENTSECRET"]).exchange, "clientSecret");
+    });
+
+    it("refuses Exchange secrets as flags and names their environment variables", () => {
+        for (const flag of ["--exchange-client-secret", "--exchange-certificate-password", "--access-token"]) {
+            const message = usageMessage(() => parseDoctorFlags([flag, "hunter2-secret-value"]));
+            assert.match(message, /UCX_EXCHANGE_CERTIFICATE_PASSWORD, UCX_EXCHANGE_CLIENT_SECRET, EXO_ACCESS_TOKEN/);
+            assert.ok(!message.includes("hunter2-secret-value"));
+        }
+        assert.match(
+            usageMessage(() => parseDoctorFlags(["--exchange", "basic"])),
+            /--exchange must be one of certificate, clientSecret, accessToken, managedIdentity, interactive/,
+        );
+        assert.match(
+            usageMessage(() => parseDoctorFlags(["--service-principal-object-id", "abc"])),
+            /--service-principal-object-id must be the Enterprise application object id/,
+        );
     });
 
     it("refuses the secret as a flag without echoing its value", () => {
@@ -93,7 +156,7 @@ describe("parseDoctorFlags", () => {
         );
         assert.match(
             usageMessage(() => parseDoctorFlags(["--cloud", "germany"])),
-            /--cloud must be one of public, usgov, china/,
+            /--cloud must be one of public, usgov, dod, china/,
         );
         assert.match(
             usageMessage(() => parseDoctorFlags(["--authority-host", "http://login.example"])),
@@ -193,6 +256,101 @@ describe("resolveDoctorOptions", () => {
             ],
         );
         assert.equal(china.customAuthority, false);
+    });
+
+    it("takes DoD's endpoints from Microsoft's cloud table", () => {
+        const dod = resolveDoctorOptions(parseDoctorFlags([...BASE, "--cloud", "dod"]), ENV);
+        assert.deepEqual(
+            [dod.authorityHost, dod.smtpHost, dod.imapHost, dod.exchangeResourceHost],
+            [
+                "https://login.microsoftonline.us",
+                "outlook-dod.office365.us",
+                "outlook-dod.office365.us",
+                "outlook-dod.office365.us",
+            ],
+        );
+        assert.equal(dod.customAuthority, false);
+    });
+
+    it("resolves --exchange per mode, naming every missing value, with the stack filling in", () => {
+        const exchange = (args: string[], env: Record<string, string> = ENV, stack = {}) =>
+            resolveDoctorOptions(parseDoctorFlags([...BASE, ...args]), env, stack).exchange;
+        assert.equal(exchange([]), undefined);
+        assert.match(
+            usageMessage(() => exchange(["--exchange", "certificate"])),
+            /--exchange certificate needs --exchange-organization, --exchange-app-id, --exchange-certificate-path/,
+        );
+        assert.match(
+            usageMessage(() =>
+                exchange([
+                    "--exchange",
+                    "clientSecret",
+                    "--exchange-organization",
+                    "contoso.onmicrosoft.com",
+                    "--exchange-app-id",
+                    CLIENT,
+                ]),
+            ),
+            /needs the environment variable UCX_EXCHANGE_CLIENT_SECRET/,
+        );
+        assert.match(
+            usageMessage(() =>
+                exchange(["--exchange", "accessToken", "--exchange-organization", "contoso.onmicrosoft.com"]),
+            ),
+            /needs the environment variable EXO_ACCESS_TOKEN/,
+        );
+        assert.match(
+            usageMessage(() => exchange(["--exchange-organization", "contoso.onmicrosoft.com"])),
+            /--exchange-organization only work with --exchange <mode>/,
+        );
+        const token = exchange(["--exchange", "accessToken", "--exchange-organization", "contoso.onmicrosoft.com"], {
+            ...ENV,
+            EXO_ACCESS_TOKEN: "eyJ.token.value",
+        });
+        assert.deepEqual(token, {
+            mode: "accessToken",
+            organization: "contoso.onmicrosoft.com",
+            appId: undefined,
+            certificatePath: undefined,
+            managedIdentityAccountId: undefined,
+            adminUpn: undefined,
+            servicePrincipalName: "UCXSuiteMail",
+            timeoutMs: DEFAULT_EXCHANGE_TIMEOUT_MS,
+        });
+        assert.ok(!JSON.stringify(token).includes("eyJ.token.value"), "the token stays in the environment");
+        const stack = {
+            exchangeOrganization: "fabrikam.onmicrosoft.com",
+            exchangeAppId: TENANT,
+            exchangeCertificatePath: "/certs/a.pfx",
+            exchangeServicePrincipalName: "FaxMail",
+        };
+        const fromStack = resolveDoctorOptions(
+            parseDoctorFlags(["--stack", "prod", "--exchange", "certificate"]),
+            ENV,
+            { ...stack, tenantId: TENANT, applicationClientId: CLIENT, mailboxes: ["fax@fabrikam.com"] },
+        ).exchange;
+        assert.deepEqual(
+            [fromStack?.organization, fromStack?.appId, fromStack?.certificatePath, fromStack?.servicePrincipalName],
+            ["fabrikam.onmicrosoft.com", TENANT, "/certs/a.pfx", "FaxMail"],
+        );
+    });
+
+    it("takes the object id from the flag first, then from the stack", () => {
+        const stack = { servicePrincipalObjectId: "11111111-1111-4111-8111-111111111111" };
+        const flag = "22222222-2222-4222-8222-222222222222";
+        assert.equal(
+            resolveDoctorOptions(
+                parseDoctorFlags([...BASE, "--stack", "p", "--service-principal-object-id", flag]),
+                ENV,
+                stack,
+            ).servicePrincipalObjectId,
+            flag,
+        );
+        assert.equal(
+            resolveDoctorOptions(parseDoctorFlags([...BASE, "--stack", "p"]), ENV, stack).servicePrincipalObjectId,
+            stack.servicePrincipalObjectId,
+        );
+        assert.equal(resolveDoctorOptions(parseDoctorFlags(BASE), ENV, stack).servicePrincipalObjectId, undefined);
     });
 
     it("marks a non-Microsoft authority as custom so MSAL is told to trust it", () => {

@@ -33,7 +33,14 @@ describe("Entra errors (troubleshooting step 1)", () => {
             [90002, /Directory \(tenant\) ID.*--cloud/],
             [900023, /Directory \(tenant\) ID exactly as Entra shows it/],
             [50059, /never common or organizations/],
-            [500011, /--cloud.*usgov: outlook\.office365\.us, china: partner\.outlook\.cn/],
+            [
+                500011,
+                /--cloud.*usgov: outlook\.office365\.us, dod: outlook-dod\.office365\.us, china: partner\.outlook\.cn/,
+            ],
+            [900382, /--cloud usgov.*--cloud dod.*Azure Government portal \(https:\/\/portal\.azure\.us\)/],
+            [90038, /--cloud usgov.*--cloud dod.*Azure Government portal/],
+            [50001, /--cloud.*dod: outlook-dod\.office365\.us/],
+            [7000112, /admin turned it off.*Microsoft may have disabled the app/],
             [1002012, /\/\.default/],
             [70011, /\/\.default/],
             [7000229, /New-MgServicePrincipal -AppId 0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b/],
@@ -43,6 +50,15 @@ describe("Entra errors (troubleshooting step 1)", () => {
             const diagnosis = diagnoseEntraFailure({ aadsts: code }, CONTEXT);
             assert.match(diagnosis.message, new RegExp(`AADSTS${code}`));
             assert.match(diagnosis.fix, fix, `fix for AADSTS${code}`);
+        }
+    });
+
+    it("reads 90033, 90024 and 50033 as transient: retry, change nothing", () => {
+        for (const code of [90033, 90024, 50033]) {
+            const diagnosis = diagnoseEntraFailure({ aadsts: code }, CONTEXT);
+            assert.match(diagnosis.message, new RegExp(`temporary fault \\(AADSTS${code}\\)`));
+            assert.match(diagnosis.fix, /run the doctor again\. Nothing needs changing/);
+            assert.doesNotMatch(diagnosis.fix, /secret|tenant ID/i);
         }
     });
 
@@ -88,12 +104,84 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
         assert.match(mailbox.message, /mailbox fax@contoso\.com/);
     });
 
-    it("recognises the security defaults text", () => {
+    it("reads the security defaults reply as a Basic login that reached Exchange, never advising to turn them off", () => {
         const diagnosis = diagnoseSmtpAuthReply(
             "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy. Contact your administrator.",
             CONTEXT,
         );
-        assert.match(diagnosis.fix, /Manage security defaults/);
+        assert.match(diagnosis.message, /password \(Basic\)/);
+        assert.match(diagnosis.fix, /leave them on/);
+        assert.match(diagnosis.fix, /not using XOAUTH2/);
+        assert.doesNotMatch(diagnosis.fix, /turns? (them|security defaults) off|Manage security defaults/);
+    });
+
+    it("reads any 4xx reply as transient: retry, no permission advice", () => {
+        for (const reply of [
+            "451 4.7.0 Temporary server error. Please try again later. PRX4 [AM0PR01CA0042.outlook.office365.com]",
+            "421 4.3.2 Service not available, closing transmission channel",
+            "454 4.7.0 Temporary authentication failure",
+        ]) {
+            for (const diagnosis of [
+                diagnoseSmtpAuthReply(reply, CONTEXT),
+                diagnoseSendReply(reply, "x@y.com", CONTEXT),
+            ]) {
+                assert.match(diagnosis.message, /temporary refusal/);
+                assert.match(diagnosis.fix, /transient.*run the doctor again/);
+                assert.doesNotMatch(diagnosis.fix, /New-ServicePrincipal|Add-MailboxPermission|FullAccess/);
+            }
+        }
+    });
+
+    it("names Test-ServicePrincipalAuthorization in the 535 fix, for SMTP granted by RBAC for Applications", () => {
+        const diagnosis = diagnoseSmtpAuthReply("535 5.7.3 Authentication unsuccessful", CONTEXT);
+        assert.match(
+            diagnosis.fix,
+            /Test-ServicePrincipalAuthorization -Identity <Enterprise application object id> -Resource fax@contoso\.com/,
+        );
+        assert.match(diagnosis.fix, /Application SMTP\.SendAsApp/);
+    });
+
+    it("reads 5.1.8, 5.7.750 and 5.7.708 as sender or tenant restrictions, not recipient problems", () => {
+        const cases: [string, RegExp][] = [
+            [
+                "550 5.1.8 Access denied, bad outbound sender [AM0PR01CA0042.outlook.office365.com]",
+                /Restricted entities/,
+            ],
+            [
+                "550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains [AM0PR01CA0042]",
+                /verified/,
+            ],
+            [
+                "550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP [AM0PR01CA0042]",
+                /support case/,
+            ],
+        ];
+        for (const [reply, fix] of cases) {
+            const diagnosis = diagnoseSendReply(reply, "x@y.com", CONTEXT);
+            assert.match(diagnosis.fix, fix, reply);
+            assert.match(diagnosis.fix, /The recipient is not the problem/);
+            assert.doesNotMatch(diagnosis.fix, /--send-test-to/);
+        }
+        assert.match(
+            diagnoseSmtpAuthReply("550 5.1.8 Access denied, bad outbound sender", CONTEXT).fix,
+            /Restricted entities/,
+        );
+    });
+
+    it("gives the SendAs grant for 554 5.2.252 SendAsDenied and 550 5.7.60", () => {
+        const objectId = "6233fba6-0198-4277-892f-9275bf728bcc";
+        for (const reply of [
+            "554 5.2.252 SendAsDenied; fax@contoso.com not allowed to send as other@contoso.com; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message.",
+            "550 5.7.60 SMTP; Client does not have permissions to send as this sender [MW2PR1901MB2155.namprd19.prod.outlook.com]",
+        ]) {
+            const diagnosis = diagnoseSendReply(reply, "x@y.com", { ...CONTEXT, servicePrincipalObjectId: objectId });
+            assert.match(diagnosis.message, /refused to send as this From address/);
+            assert.match(
+                diagnosis.fix,
+                new RegExp(`Add-RecipientPermission -Identity <address> -Trustee ${objectId} -AccessRights SendAs`),
+            );
+            assert.doesNotMatch(diagnosis.fix, /--send-test-to/);
+        }
     });
 
     it("tells a refused password (Basic) login apart from an OAuth refusal", () => {
@@ -156,7 +244,7 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
             "x@y.com",
             CONTEXT,
         );
-        assert.match(diagnosis.message, /refused to send as fax@contoso\.com/);
+        assert.match(diagnosis.message, /refused to send as this From address/);
         assert.match(diagnosis.fix, /Add-MailboxPermission -Identity fax@contoso\.com .*FullAccess/);
         assert.doesNotMatch(diagnosis.fix, /--send-test-to/);
     });
@@ -190,9 +278,13 @@ describe("IMAP replies (troubleshooting steps 3-5)", () => {
         }
     });
 
-    it("points 'authenticated but not connected' at FullAccess", () => {
+    it("points 'authenticated but not connected' at IMAP first, then FullAccess, then connection limits", () => {
         const diagnosis = diagnoseImapReply("BAD User is authenticated but not connected.", CONTEXT);
-        assert.match(diagnosis.fix, /Add-MailboxPermission -Identity fax@contoso\.com/);
+        const imap = diagnosis.fix.indexOf("Set-CASMailbox -Identity fax@contoso.com -ImapEnabled $true");
+        const fullAccess = diagnosis.fix.indexOf("Add-MailboxPermission -Identity fax@contoso.com");
+        const limits = diagnosis.fix.indexOf("too many IMAP connections");
+        assert.ok(imap >= 0 && fullAccess > imap && limits > fullAccess, diagnosis.fix);
+        assert.match(diagnosis.fix, /up to about 30 minutes/);
         assert.match(diagnosis.fix, /primary SMTP address/);
     });
 });

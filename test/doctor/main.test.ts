@@ -26,6 +26,10 @@ describe("runDoctor (in process)", () => {
             /^Usage: npm run doctor -- --tenant <tenant id> --client-id <application client id> --mailbox <address>/,
         );
         assert.match(stdout, /UCX_MAIL_CLIENT_SECRET/);
+        // The Exchange part's own bound is in the usage, with its default.
+        assert.match(stdout, /--exchange-timeout-ms <n, default 90000>/);
+        assert.match(stdout, /own bound of\s+--exchange-timeout-ms \(default 90 s\)/);
+        assert.match(stdout, /--cloud public\|usgov\|dod\|china/);
         assert.equal(stderr, "");
     });
 

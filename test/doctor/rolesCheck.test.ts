@@ -25,7 +25,15 @@ describe("decodeAccessTokenClaims", () => {
             tid: "t",
             appid: "a",
             exp: 42,
+            oid: undefined,
+            idtyp: undefined,
+            scp: undefined,
         });
+    });
+
+    it("reads oid, idtyp and scp, the claims that tell an app-only token and its service principal", () => {
+        const claims = decodeAccessTokenClaims(unsignedJwt({ oid: "o", idtyp: "app", scp: "IMAP.AccessAsUser.All" }));
+        assert.deepEqual([claims.oid, claims.idtyp, claims.scp], ["o", "app", "IMAP.AccessAsUser.All"]);
     });
 
     it("treats a token without a roles claim as having no roles", () => {
@@ -57,11 +65,21 @@ describe("runRolesCheck", () => {
         assert.match(result.message, /SMTP\.SendAsApp, IMAP\.AccessAsApp/);
     });
 
-    it("fails with the admin consent fix when a role is missing, naming the one found", () => {
-        const result = runRolesCheck(unsignedJwt({ roles: ["IMAP.AccessAsApp"] }));
+    it("fails with the admin consent fix when IMAP.AccessAsApp is missing, naming the one found", () => {
+        const result = runRolesCheck(unsignedJwt({ roles: ["SMTP.SendAsApp"] }));
         assert.equal(result.status, "fail");
-        assert.match(result.message, /lacks SMTP\.SendAsApp; roles found: IMAP\.AccessAsApp/);
+        assert.match(result.message, /lacks IMAP\.AccessAsApp; roles found: SMTP\.SendAsApp/);
         assert.match(result.fix ?? "", /Admin consent is missing/);
+    });
+
+    it("only warns without SMTP.SendAsApp, since RBAC for Applications may grant SMTP; the smtp check decides", () => {
+        const result = runRolesCheck(unsignedJwt({ roles: ["IMAP.AccessAsApp"] }));
+        assert.equal(result.status, "warn");
+        assert.match(result.message, /no SMTP\.SendAsApp/);
+        assert.match(
+            result.fix ?? "",
+            /If the smtp check passes.*Application SMTP\.SendAsApp.*Test-ServicePrincipalAuthorization/,
+        );
     });
 
     it("warns about the deprecated EWS permission left from a migration", () => {

@@ -4,7 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { UsageError } from "../../tools/doctor/cliArgs";
-import { parseStackOutputs, readStackValues } from "../../tools/doctor/stackOutputs";
+import {
+    parseStackExchangeConfig,
+    parseStackOutputs,
+    readStackExchangeConfig,
+    readStackValues,
+} from "../../tools/doctor/stackOutputs";
 import { createFakePulumiCli } from "./support/fakePulumiCli";
 
 const OUTPUTS = {
@@ -33,6 +38,7 @@ describe("stack outputs", () => {
             clientSecret: OUTPUTS.clientSecret,
             clientSecretExpiresAt: OUTPUTS.clientSecretExpiresAt,
             servicePrincipalObjectId: OUTPUTS.servicePrincipalObjectId,
+            exchangeServicePrincipalName: undefined,
         });
         const lastCall = fake.calls().at(-1) ?? "";
         assert.match(lastCall, /^stack output --json --show-secrets --stack customer-prod$/);
@@ -66,6 +72,7 @@ describe("stack outputs", () => {
             clientSecret: undefined,
             clientSecretExpiresAt: undefined,
             servicePrincipalObjectId: undefined,
+            exchangeServicePrincipalName: undefined,
         });
         assert.equal(
             parseStackOutputs('{"servicePrincipalObjectId":"6233fba6-0198-4277-892f-9275bf728bcc"}')
@@ -74,5 +81,34 @@ describe("stack outputs", () => {
         );
         assert.throws(() => parseStackOutputs("warning: not json"), UsageError);
         assert.throws(() => parseStackOutputs("[]"), UsageError);
+    });
+
+    it("reads the Exchange connection settings with pulumi config --json, never asking for secrets", async () => {
+        const withConfig = createFakePulumiCli("customer-prod", OUTPUTS, {
+            exchangeOrganization: "contoso.onmicrosoft.com",
+            exchangeAppId: "11111111-1111-4111-8111-111111111111",
+            exchangeCertificatePath: "/certs/automation.pfx",
+        });
+        try {
+            const values = await readStackExchangeConfig("customer-prod", {
+                env: { ...process.env, PATH: withConfig.path },
+                timeoutMs: 10_000,
+            });
+            assert.deepEqual(values, {
+                exchangeOrganization: "contoso.onmicrosoft.com",
+                exchangeAppId: "11111111-1111-4111-8111-111111111111",
+                exchangeCertificatePath: "/certs/automation.pfx",
+            });
+            assert.match(withConfig.calls().at(-1) ?? "", /^config --json --stack customer-prod$/);
+        } finally {
+            withConfig.cleanup();
+        }
+        assert.deepEqual(
+            parseStackExchangeConfig(
+                '{"ucx-mail:exchangeOrganization":{"secret":true},"ucx-mail:exchangeAdminUpn":{"value":"a@b.c","secret":false}}',
+            ),
+            { exchangeAdminUpn: "a@b.c" },
+        );
+        assert.throws(() => parseStackExchangeConfig("nope"), UsageError);
     });
 });

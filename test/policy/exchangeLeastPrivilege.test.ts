@@ -63,10 +63,8 @@ describe("exchange-least-privilege on an app registration", () => {
             /legacy EWS application permission full_access_as_app \(dc890d15-9560-4a4c-9b7f-a736ec74ec40\)/,
         );
         assert.match(message, /Remove full_access_as_app from the app registration's API permissions/);
-        assert.match(
-            message,
-            /adopted from the EWS provider, finish the migration: pulumi config rm existingApplicationObjectId/,
-        );
+        assert.match(message, /not even for an app adopted from the EWS provider/);
+        assert.doesNotMatch(message, /pulumi config rm existingApplicationObjectId/);
     });
 
     it("flags Microsoft Graph by name, once per API, with how to remove it", async () => {

@@ -130,4 +130,10 @@ export const BAD_CONFIGS: ReadonlyArray<[string, Record<string, unknown>, string
         "mailboxes",
         /two stacks/,
     ],
+    [
+        "retain flag that is not true or false",
+        { mailboxes: MAILBOXES, retainApplicationOnDestroy: "yes" },
+        "retainApplicationOnDestroy",
+        /retainApplicationOnDestroy true/,
+    ],
 ];

@@ -5,9 +5,43 @@ import * as pulumi from "@pulumi/pulumi";
 import Module from "node:module";
 import * as path from "node:path";
 import { EXCHANGE_ONLINE_APP_ROLE_IDS, FAKE_EXCHANGE_SP_OBJECT_ID, FAKE_TENANT_ID, guidFrom } from "./fakeTenant";
+import { legacyEwsApplication, type LiveApplication } from "./liveApplication";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+const settings = require("@pulumi/pulumi/runtime/settings") as {
+    waitForRPCs(): Promise<void>;
+    getMonitor(): MockMonitorLike;
+};
+
+/** The part of the SDK's mock monitor and of the protobuf RegisterResourceRequest the harness reads. */
+interface RegisterResourceRequestLike {
+    getName(): string;
+    getType(): string;
+    hasRetainondelete(): boolean;
+    getRetainondelete(): boolean | undefined;
+    getIgnorechangesList(): string[];
+    getImportid(): string;
+}
+interface MockMonitorLike {
+    registerResource(req: RegisterResourceRequestLike, callback: (...args: unknown[]) => void): Promise<void>;
+}
+
+/**
+ * The mocks' newResource does not receive resource options (MockResourceArgs in @pulumi/pulumi/runtime/mocks.d.ts),
+ * so the harness reads them from the request the SDK built for the engine (resource.js sets retainOnDelete on it).
+ */
+function recordRegisteredOptions(into: Map<string, RegisteredOptions>): void {
+    const monitor = settings.getMonitor();
+    const registerResource = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => {
+        into.set(`${req.getType()} ${req.getName()}`, {
+            ...(req.hasRetainondelete() ? { retainOnDelete: req.getRetainondelete() } : {}),
+            ignoreChanges: req.getIgnorechangesList(),
+            ...(req.getImportid() ? { importId: req.getImportid() } : {}),
+        });
+        return registerResource(req, callback);
+    };
+}
 
 export interface DeclaredResource {
     type: string;
@@ -19,6 +53,16 @@ export interface DeclaredResource {
     importId?: string;
     /** For a dynamic resource, what the engine did with it in this run. */
     step?: "create" | "update" | "same";
+    /** Resource options as the SDK sent them to the engine in its RegisterResourceRequest. */
+    options: RegisteredOptions;
+}
+
+/** The options of a RegisterResourceRequest that the engine acts on at destroy and import time. */
+export interface RegisteredOptions {
+    /** Undefined when the program did not set it (the request's optional field is absent). */
+    retainOnDelete?: boolean;
+    ignoreChanges: string[];
+    importId?: string;
 }
 
 export interface ProgramRun {
@@ -38,6 +82,11 @@ export interface RunOptions {
     preview?: boolean;
     /** The stack state earlier runs left; dynamic resources read and advance it as the engine would. */
     state?: MockStackState;
+    /**
+     * The tenant's app registrations by object id, as azuread.getApplication returns them. Unset: the tenant holds
+     * a typical legacy EWS app under whichever object id the program looks up (see legacyEwsApplication).
+     */
+    applications?: Record<string, LiveApplication>;
 }
 
 /** What the engine keeps between runs: each dynamic resource's checked inputs and outputs, by name. */
@@ -119,8 +168,22 @@ function mockState(args: pulumi.runtime.MockResourceArgs): { id: string; state: 
     }
 }
 
-function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+function mockCall(
+    args: pulumi.runtime.MockCallArgs,
+    applications: Record<string, LiveApplication> | undefined,
+): Record<string, unknown> {
     switch (args.token) {
+        case "azuread:index/getApplication:getApplication": {
+            const objectId = String(args.inputs.objectId);
+            const found = applications === undefined ? legacyEwsApplication(objectId) : applications[objectId];
+            if (found === undefined) {
+                // The data source's reply to a missing object id (application_data_source.go in
+                // terraform-provider-azuread), as a gRPC error: the SDK reads its `details` (runtime/invoke.js).
+                const message = `Application with object ID "${objectId}" was not found`;
+                throw Object.assign(new Error(message), { details: message });
+            }
+            return { ...found };
+        }
         case "azuread:index/getServicePrincipal:getServicePrincipal":
             return {
                 id: `/servicePrincipals/${FAKE_EXCHANGE_SP_OBJECT_ID}`,
@@ -183,6 +246,7 @@ export class ProgramFailure extends Error {
 /** Runs the program with the given ucx-mail config. Throws what the program throws (e.g. a config error). */
 export async function runProgram(config: Record<string, unknown>, options: RunOptions = {}): Promise<ProgramRun> {
     const resources: DeclaredResource[] = [];
+    const registeredOptions = new Map<string, RegisteredOptions>();
     // Without a carried state every run is the stack's first.
     const stackState = options.state ?? new MockStackState();
     await pulumi.runtime.setMocks(
@@ -198,15 +262,18 @@ export async function runProgram(config: Record<string, unknown>, options: RunOp
                     id,
                     ...(args.id ? { importId: args.id } : {}),
                     ...(step ? { step } : {}),
+                    // The wrapped monitor recorded the request's options before it called newResource.
+                    options: registeredOptions.get(`${args.type} ${args.name}`)!,
                 });
                 return { id, state };
             },
-            call: mockCall,
+            call: (args) => mockCall(args, options.applications),
         },
         "ucx-mail",
         "tenant",
         options.preview ?? false,
     );
+    recordRegisteredOptions(registeredOptions);
     pulumi.runtime.setAllConfig(
         rawStackConfig(config, options.rawConfig ?? {}),
         (options.secretKeys ?? []).map((key) => `ucx-mail:${key}`),
@@ -215,6 +282,12 @@ export async function runProgram(config: Record<string, unknown>, options: RunOp
     if (options.now !== undefined) process.env.UCX_MAIL_NOW = options.now.toISOString();
     else delete process.env.UCX_MAIL_NOW;
 
+    // The harness plays the language host (cmd/run/run.js in @pulumi/pulumi): an unhandled rejection while the
+    // program runs, such as a failed invoke behind a component's outputs, fails the program.
+    const unhandled: unknown[] = [];
+    const testRunnerListeners = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
+    process.on("unhandledRejection", (reason) => void unhandled.push(reason));
     try {
         forgetProgramModules();
         // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -227,11 +300,16 @@ export async function runProgram(config: Record<string, unknown>, options: RunOp
             if (secret) secretOutputs.add(name);
         }
         await settings.waitForRPCs();
+        // Node reports unhandled rejections once the microtask queue has drained.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (unhandled.length > 0) throw unhandled[0];
         return { resources, outputs, secretOutputs };
     } catch (error) {
         await settings.waitForRPCs().catch(() => undefined);
         throw new ProgramFailure(error, resources);
     } finally {
+        process.removeAllListeners("unhandledRejection");
+        for (const listener of testRunnerListeners) process.on("unhandledRejection", listener);
         if (previousNow === undefined) delete process.env.UCX_MAIL_NOW;
         else process.env.UCX_MAIL_NOW = previousNow;
     }

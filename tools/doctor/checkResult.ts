@@ -2,7 +2,26 @@
 export type CheckStatus = "pass" | "fail" | "skip" | "warn";
 
 /** Names of the checks, in the order the doctor runs and prints them. */
-export type CheckId = "token" | "roles" | "smtp" | "imap" | "send" | "expiry";
+export type CheckId =
+    | "token"
+    | "roles"
+    | "smtp"
+    | "imap"
+    | "send"
+    | "expiry"
+    | "exchange-principal"
+    | "exchange-mailbox-access"
+    | "exchange-mailbox-protocols"
+    | "exchange-smtp-auth";
+
+/** The read-only Exchange checks (vendor troubleshooting steps 3-6), run only with --exchange. */
+export const EXCHANGE_CHECK_IDS = [
+    "exchange-principal",
+    "exchange-mailbox-access",
+    "exchange-mailbox-protocols",
+    "exchange-smtp-auth",
+] as const satisfies readonly CheckId[];
+export type ExchangeCheckId = (typeof EXCHANGE_CHECK_IDS)[number];
 
 /** One row of the doctor's report. */
 export interface CheckResult {

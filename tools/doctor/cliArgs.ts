@@ -16,7 +16,7 @@ export interface DoctorFlags {
     readonly clientId?: string;
     /** --mailbox: the dedicated mailbox the suite uses. */
     readonly mailbox?: string;
-    /** --cloud: public, usgov or china. */
+    /** --cloud: public, usgov, dod or china. */
     readonly cloud?: CloudName;
     /** --authority-host: https origin of the Entra authority, for a cloud not listed or a test authority. */
     readonly authorityHost?: string;
@@ -36,6 +36,46 @@ export interface DoctorFlags {
     readonly stack?: string;
     /** --help. */
     readonly help: boolean;
+    /** --exchange: run the read-only Exchange checks, connecting in this mode. */
+    readonly exchange?: ExchangeAuthMode;
+    /** --exchange-organization: the tenant's *.onmicrosoft.com domain. */
+    readonly exchangeOrganization?: string;
+    /** --exchange-app-id: the automation app that holds Exchange.ManageAsApp (certificate, clientSecret). */
+    readonly exchangeAppId?: string;
+    /** --exchange-certificate-path: its PFX (certificate). */
+    readonly exchangeCertificatePath?: string;
+    /** --exchange-managed-identity-account-id: client id of a user-assigned managed identity. */
+    readonly exchangeManagedIdentityAccountId?: string;
+    /** --exchange-admin-upn: the admin of a delegated token (accessToken) or of the interactive sign-in. */
+    readonly exchangeAdminUpn?: string;
+    /** --service-principal-object-id: the Enterprise application object id the Exchange principal must carry. */
+    readonly servicePrincipalObjectId?: string;
+    /** --exchange-timeout-ms: bound for all the Exchange checks together. */
+    readonly exchangeTimeoutMs?: number;
+}
+
+/** How the doctor connects to Exchange Online for the read-only checks. */
+export type ExchangeAuthMode = "certificate" | "clientSecret" | "accessToken" | "managedIdentity" | "interactive";
+export const EXCHANGE_AUTH_MODES: readonly ExchangeAuthMode[] = [
+    "certificate",
+    "clientSecret",
+    "accessToken",
+    "managedIdentity",
+    "interactive",
+];
+
+/** The Exchange connection of one doctor run, resolved and validated; secrets stay in the environment. */
+export interface ExchangeOptions {
+    readonly mode: ExchangeAuthMode;
+    readonly organization: string;
+    readonly appId?: string;
+    readonly certificatePath?: string;
+    readonly managedIdentityAccountId?: string;
+    readonly adminUpn?: string;
+    /** The display name the New-ServicePrincipal fix suggests (stack output exchangeServicePrincipalName). */
+    readonly servicePrincipalName: string;
+    /** Bound for pwsh, the module import, the connection and every check together. */
+    readonly timeoutMs: number;
 }
 
 /** What the stack can fill in (the ucx-mail stack outputs the doctor needs). */
@@ -52,6 +92,14 @@ export interface StackValues {
     readonly clientSecretExpiresAt?: string;
     /** Output servicePrincipalObjectId: the Enterprise application object id the Exchange fixes quote. */
     readonly servicePrincipalObjectId?: string;
+    /** Output exchangeServicePrincipalName: the DisplayName given to New-ServicePrincipal. */
+    readonly exchangeServicePrincipalName?: string;
+    /** Stack config ucx-mail:exchangeOrganization, exchangeAppId, exchangeCertificatePath, exchangeManagedIdentityAccountId, exchangeAdminUpn. */
+    readonly exchangeOrganization?: string;
+    readonly exchangeAppId?: string;
+    readonly exchangeCertificatePath?: string;
+    readonly exchangeManagedIdentityAccountId?: string;
+    readonly exchangeAdminUpn?: string;
 }
 
 /** Everything a doctor run needs, resolved and validated. */
@@ -81,19 +129,42 @@ export interface DoctorOptions {
     readonly clientSecretExpiresAt?: string;
     /** From the stack: every configured mailbox (the doctor checks `mailbox`). */
     readonly stackMailboxes?: readonly string[];
-    /** From the stack: the Enterprise application object id, so the fixes can be pasted as they are. */
+    /** The Enterprise application object id (flag, then stack; main falls back to the token's oid), so fixes paste as they are. */
     readonly servicePrincipalObjectId?: string;
+    /** Set with --exchange: how to run the read-only Exchange checks. */
+    readonly exchange?: ExchangeOptions;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+/** Connect-ExchangeOnline alone takes 10-20 s, so the Exchange checks get their own, longer bound. */
+export const DEFAULT_EXCHANGE_TIMEOUT_MS = 90_000;
 export const SECRET_ENV_VAR = "UCX_MAIL_CLIENT_SECRET";
+/** The secrets the Exchange connection reads, the same variables as the Exchange steps; never flags, never printed. */
+export const EXCHANGE_SECRET_ENV_VARS = [
+    "UCX_EXCHANGE_CERTIFICATE_PASSWORD",
+    "UCX_EXCHANGE_CLIENT_SECRET",
+    "EXO_ACCESS_TOKEN",
+] as const;
+const DEFAULT_EXCHANGE_SERVICE_PRINCIPAL_NAME = "UCXSuiteMail";
 
 export const USAGE = `Usage: npm run doctor -- --tenant <tenant id> --client-id <application client id> --mailbox <address>
-    [--cloud public|usgov|china] [--authority-host <https url>]
+    [--cloud public|usgov|dod|china] [--authority-host <https url>]
     [--smtp-host <host>] [--smtp-port <n>] [--imap-host <host>] [--imap-port <n>]
     [--send-test-to <address>] [--timeout-ms <n, default ${DEFAULT_TIMEOUT_MS}>] [--json]
     [--stack <pulumi stack name>]
-The client secret is read from the environment variable ${SECRET_ENV_VAR} (or from --stack).`;
+    [--exchange certificate|clientSecret|accessToken|managedIdentity|interactive
+        --exchange-organization <tenant>.onmicrosoft.com
+        [--exchange-app-id <automation app id>]            certificate, clientSecret
+        [--exchange-certificate-path <pfx>]                certificate
+        [--exchange-managed-identity-account-id <guid>]    managedIdentity, user-assigned
+        [--exchange-admin-upn <upn>]                       accessToken (delegated), interactive
+        [--exchange-timeout-ms <n, default ${DEFAULT_EXCHANGE_TIMEOUT_MS}>]]
+    [--service-principal-object-id <enterprise application object id>]
+The client secret is read from the environment variable ${SECRET_ENV_VAR} (or from --stack).
+--exchange runs the read-only Exchange checks (Get-* cmdlets only, one connection) with pwsh and the
+ExchangeOnlineManagement module from PSModulePath. Connecting takes 10-20 s, so these checks share their own bound of
+--exchange-timeout-ms (default ${DEFAULT_EXCHANGE_TIMEOUT_MS / 1000} s) for pwsh, the module, the connection and every check. Their secrets come
+only from ${EXCHANGE_SECRET_ENV_VARS.join(", ")}. Without --exchange they are skipped.`;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
@@ -113,11 +184,28 @@ const VALUE_FLAGS = [
     "--send-test-to",
     "--timeout-ms",
     "--stack",
+    "--exchange",
+    "--exchange-organization",
+    "--exchange-app-id",
+    "--exchange-certificate-path",
+    "--exchange-managed-identity-account-id",
+    "--exchange-admin-upn",
+    "--exchange-timeout-ms",
+    "--service-principal-object-id",
 ] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 const BOOLEAN_FLAGS = ["--json", "--help", "-h"] as const;
 // Flags people try for the secret; refused so that it never lands in shell history or process lists.
-const SECRET_FLAGS = ["--secret", "--client-secret", "--clientsecret", "--password"];
+const SECRET_FLAGS = [
+    "--secret",
+    "--client-secret",
+    "--clientsecret",
+    "--password",
+    "--exchange-client-secret",
+    "--exchange-certificate-password",
+    "--access-token",
+    "--exchange-access-token",
+];
 
 /** Parses the argument vector (without node and script) into flags. Throws UsageError on anything wrong. */
 export function parseDoctorFlags(argv: readonly string[]): DoctorFlags {
@@ -130,7 +218,9 @@ export function parseDoctorFlags(argv: readonly string[]): DoctorFlags {
         const name = (argument.startsWith("--") && equals > 0 ? argument.slice(0, equals) : argument).toLowerCase();
         if (SECRET_FLAGS.includes(name)) {
             throw new UsageError(
-                `${name} is not accepted: put the client secret in the environment variable ${SECRET_ENV_VAR} (or use --stack).`,
+                name.startsWith("--exchange") || name === "--access-token"
+                    ? `${name} is not accepted: put Exchange secrets in the environment (${EXCHANGE_SECRET_ENV_VARS.join(", ")}).`
+                    : `${name} is not accepted: put the client secret in the environment variable ${SECRET_ENV_VAR} (or use --stack).`,
             );
         }
         if ((BOOLEAN_FLAGS as readonly string[]).includes(name)) {
@@ -182,6 +272,29 @@ export function parseDoctorFlags(argv: readonly string[]): DoctorFlags {
         stack: values.get("--stack"),
         json,
         help,
+        exchange: optionalExchangeMode(values.get("--exchange")),
+        exchangeOrganization: optionalMatch(
+            values,
+            "--exchange-organization",
+            (v) => DOMAIN.test(v),
+            "the tenant's domain, such as contoso.onmicrosoft.com",
+        ),
+        exchangeAppId: optionalMatch(values, "--exchange-app-id", (v) => GUID.test(v), "the automation app id, a GUID"),
+        exchangeCertificatePath: values.get("--exchange-certificate-path"),
+        exchangeManagedIdentityAccountId: optionalMatch(
+            values,
+            "--exchange-managed-identity-account-id",
+            (v) => GUID.test(v),
+            "the managed identity's client id, a GUID",
+        ),
+        exchangeAdminUpn: optionalMatch(values, "--exchange-admin-upn", (v) => EMAIL.test(v), "a user principal name"),
+        exchangeTimeoutMs: optionalInteger(values, "--exchange-timeout-ms", 1000, 600_000),
+        servicePrincipalObjectId: optionalMatch(
+            values,
+            "--service-principal-object-id",
+            (v) => GUID.test(v),
+            "the Enterprise application object id, a GUID",
+        ),
     };
 }
 
@@ -210,6 +323,7 @@ export function resolveDoctorOptions(
         const source = flags.stack ? ` (stack "${flags.stack}" did not provide them)` : " (or use --stack <name>)";
         throw new UsageError(`missing ${missing.join(", ")}; give them${source}.`);
     }
+    const exchange = resolveExchangeOptions(flags, env, stackValues);
     const authorityHost = flags.authorityHost ?? endpoints.authorityHost;
     const knownMicrosoftHosts = Object.values(CLOUD_ENDPOINTS).map((cloudEndpoints) => cloudEndpoints.authorityHost);
     return {
@@ -231,7 +345,71 @@ export function resolveDoctorOptions(
         stack: flags.stack,
         clientSecretExpiresAt: flags.stack ? stackValues.clientSecretExpiresAt : undefined,
         stackMailboxes: flags.stack ? stackValues.mailboxes : undefined,
-        servicePrincipalObjectId: flags.stack ? stackValues.servicePrincipalObjectId : undefined,
+        servicePrincipalObjectId:
+            flags.servicePrincipalObjectId ?? (flags.stack ? stackValues.servicePrincipalObjectId : undefined),
+        exchange,
+    };
+}
+
+/**
+ * The Exchange connection: flags first, then what the stack knows. Throws one UsageError naming every missing value;
+ * secrets are only checked for presence in the environment, never read into the options.
+ */
+function resolveExchangeOptions(
+    flags: DoctorFlags,
+    env: Readonly<Record<string, string | undefined>>,
+    stackValues: StackValues,
+): ExchangeOptions | undefined {
+    const exchangeOnlyFlags: [string, unknown][] = [
+        ["--exchange-organization", flags.exchangeOrganization],
+        ["--exchange-app-id", flags.exchangeAppId],
+        ["--exchange-certificate-path", flags.exchangeCertificatePath],
+        ["--exchange-managed-identity-account-id", flags.exchangeManagedIdentityAccountId],
+        ["--exchange-admin-upn", flags.exchangeAdminUpn],
+        ["--exchange-timeout-ms", flags.exchangeTimeoutMs],
+    ];
+    if (flags.exchange === undefined) {
+        const stray = exchangeOnlyFlags.filter(([, value]) => value !== undefined).map(([name]) => name);
+        if (stray.length > 0) {
+            throw new UsageError(`${stray.join(", ")} only work with --exchange <mode>; add --exchange or drop them.`);
+        }
+        return undefined;
+    }
+    const fromStack = flags.stack ? stackValues : {};
+    const mode = flags.exchange;
+    const organization = flags.exchangeOrganization ?? fromStack.exchangeOrganization;
+    const appId = flags.exchangeAppId ?? fromStack.exchangeAppId;
+    const certificatePath = flags.exchangeCertificatePath ?? fromStack.exchangeCertificatePath;
+    const has = (name: string): boolean => (env[name] ?? "") !== "";
+    const missing: string[] = [];
+    if (!organization) missing.push("--exchange-organization");
+    if ((mode === "certificate" || mode === "clientSecret") && !appId) missing.push("--exchange-app-id");
+    if (mode === "certificate" && !certificatePath) missing.push("--exchange-certificate-path");
+    if (mode === "clientSecret" && !has("UCX_EXCHANGE_CLIENT_SECRET")) {
+        missing.push("the environment variable UCX_EXCHANGE_CLIENT_SECRET");
+    }
+    if (mode === "accessToken" && !has("EXO_ACCESS_TOKEN")) missing.push("the environment variable EXO_ACCESS_TOKEN");
+    if (mode === "interactive" && !(flags.exchangeAdminUpn ?? fromStack.exchangeAdminUpn)) {
+        missing.push("--exchange-admin-upn");
+    }
+    if (missing.length > 0) {
+        throw new UsageError(`--exchange ${mode} needs ${missing.join(", ")}.`);
+    }
+    return {
+        mode,
+        organization: organization as string,
+        appId: mode === "certificate" || mode === "clientSecret" ? appId : undefined,
+        certificatePath: mode === "certificate" ? certificatePath : undefined,
+        managedIdentityAccountId:
+            mode === "managedIdentity"
+                ? (flags.exchangeManagedIdentityAccountId ?? fromStack.exchangeManagedIdentityAccountId)
+                : undefined,
+        adminUpn:
+            mode === "accessToken" || mode === "interactive"
+                ? (flags.exchangeAdminUpn ?? fromStack.exchangeAdminUpn)
+                : undefined,
+        servicePrincipalName: fromStack.exchangeServicePrincipalName ?? DEFAULT_EXCHANGE_SERVICE_PRINCIPAL_NAME,
+        timeoutMs: flags.exchangeTimeoutMs ?? DEFAULT_EXCHANGE_TIMEOUT_MS,
     };
 }
 
@@ -269,6 +447,15 @@ function optionalCloud(value: string | undefined): CloudName | undefined {
         throw new UsageError(`--cloud must be one of ${Object.keys(CLOUD_ENDPOINTS).join(", ")}; got "${value}".`);
     }
     return lower;
+}
+
+function optionalExchangeMode(value: string | undefined): ExchangeAuthMode | undefined {
+    if (value === undefined) return undefined;
+    const mode = EXCHANGE_AUTH_MODES.find((candidate) => candidate.toLowerCase() === value.toLowerCase());
+    if (!mode) {
+        throw new UsageError(`--exchange must be one of ${EXCHANGE_AUTH_MODES.join(", ")}; got "${value}".`);
+    }
+    return mode;
 }
 
 function optionalAuthority(value: string | undefined): string | undefined {

@@ -1,6 +1,8 @@
 /**
  * Maps what Entra and Exchange Online answer to a plain message and the fix, following the vendor's troubleshooting
  * steps 1-6. Pure functions: every doctor check calls one of these with the raw error, tests call them directly.
+ * Each fact carries a one-line comment naming its source. "Entra error codes" is Microsoft's page "Microsoft Entra
+ * authentication and authorization error codes" (learn.microsoft.com/entra/identity-platform/reference-error-codes).
  */
 
 /** What the doctor tells the admin about one failure. */
@@ -18,7 +20,7 @@ export interface FixContext {
     readonly mailbox: string;
     readonly authorityHost: string;
     readonly timeoutMs: number;
-    /** The Enterprise application object id (stack output servicePrincipalObjectId), when known. */
+    /** The Enterprise application object id: --service-principal-object-id, else the stack output servicePrincipalObjectId, else the token oid. */
     readonly servicePrincipalObjectId?: string;
 }
 
@@ -84,7 +86,7 @@ export function diagnoseEntraFailure(failure: EntraFailure, context: FixContext)
                 message: `Tenant ${context.tenantId} was not found (AADSTS90002).${said}`,
                 fix:
                     `Check the Directory (tenant) ID for typos and that --cloud matches where the tenant lives ` +
-                    `(public, usgov or china) (vendor troubleshooting step 1).`,
+                    `(public, usgov, dod or china) (vendor troubleshooting step 1).`,
             };
         case 900023:
             return {
@@ -108,17 +110,53 @@ export function diagnoseEntraFailure(failure: EntraFailure, context: FixContext)
                     `follow "Managed application in local directory" > Create Service Principal, or run New-MgServicePrincipal -AppId ${context.clientId} ` +
                     `(Microsoft Graph PowerShell). Then run the Exchange steps again with the new Enterprise application's object id.`,
             };
+        // Entra error codes: UnauthorizedClientApplicationDisabled, "The application is disabled". An admin may have
+        // turned sign-in off, or Microsoft may have disabled the app (e.g. after a credential leak or abuse report).
         case 7000112:
             return {
                 message: `The application is disabled (AADSTS7000112).${said}`,
-                fix: `Enable it: Entra admin center > Enterprise applications > the app > Properties > "Enabled for users to sign in" = Yes.`,
+                fix:
+                    `Find out who disabled it first: Entra admin center > Enterprise applications > the app > Properties > "Enabled for users to sign in". ` +
+                    `If an admin turned it off, set it back to Yes. If it is on there, Microsoft may have disabled the app itself ` +
+                    `(disabledByMicrosoftStatus on the app registration, e.g. after a leaked credential): check the app registration's ` +
+                    `Overview and Microsoft's notice, rotate the secret (pulumi config set ucx-mail:secretRotationKey <any new text>, pulumi up) ` +
+                    `and open a support case if it stays disabled.`,
+            };
+        // Entra error codes: 900382 "Confidential Client is not supported in Cross Cloud request"; 90038
+        // NationalCloudTenantRedirection, the tenant belongs to another national cloud.
+        case 900382:
+        case 90038:
+            return {
+                message: `The tenant lives in another Microsoft cloud than the authority ${context.authorityHost} (AADSTS${code}).${said}`,
+                fix:
+                    `Ask the tenant's own cloud: --cloud usgov for GCC High or --cloud dod for DoD (both sign in at login.microsoftonline.us), ` +
+                    `--cloud china for 21Vianet. The app must be registered in that cloud, for US Government in the Azure Government portal ` +
+                    `(https://portal.azure.us), because a confidential client cannot get tokens across clouds.`,
+            };
+        // Entra error codes: InvalidResource, "The resource is disabled or doesn't exist".
+        case 50001:
+            return {
+                message: `Entra does not know the resource asked for (AADSTS50001).${said}`,
+                fix:
+                    `The scope names an Exchange Online host this cloud does not have: make --cloud match the tenant's cloud ` +
+                    `(public: outlook.office365.com, usgov: outlook.office365.us, dod: outlook-dod.office365.us, china: partner.outlook.cn), ` +
+                    `and check that Office 365 Exchange Online is licensed and enabled in the tenant.`,
+            };
+        // Entra error codes: 90033 MsodsServiceUnavailable, 90024 RequestBudgetExceededError ("A transient error has
+        // occurred. Try again."), 50033 RetryableError: all transient on Entra's side.
+        case 90033:
+        case 90024:
+        case 50033:
+            return {
+                message: `Entra had a temporary fault (AADSTS${code}).${said}`,
+                fix: `This is transient on Microsoft's side, not a setup problem: wait a minute and run the doctor again. Nothing needs changing.`,
             };
         case 500011:
             return {
                 message: `Exchange Online was not found as a resource in this tenant (AADSTS500011).${said}`,
                 fix:
                     `The token's scope names an Exchange Online host this tenant does not know. --cloud picks that host ` +
-                    `(public: outlook.office365.com, usgov: outlook.office365.us, china: partner.outlook.cn): make it match the cloud the tenant lives in, ` +
+                    `(public: outlook.office365.com, usgov: outlook.office365.us, dod: outlook-dod.office365.us, china: partner.outlook.cn): make it match the cloud the tenant lives in, ` +
                     `and check that the tenant has Exchange Online licences.`,
             };
         case 1002012:
@@ -208,9 +246,93 @@ export function diagnoseMissingRoles(missing: readonly string[], found: readonly
     };
 }
 
+/**
+ * A token with IMAP.AccessAsApp but without SMTP.SendAsApp. Since October 2025 Exchange's RBAC for Applications can
+ * grant SMTP ("Application SMTP.SendAsApp" with a management scope), and Microsoft then advises "Refrain from adding
+ * any permissions to your application" (Microsoft Learn, "SMTP onboarding to App RBAC", smtp-app-rbac-onboarding;
+ * Test-ServicePrincipalAuthorization cmdlet reference). So this is a warning; the smtp check decides.
+ */
+export function diagnoseSmtpRoleMaybeViaRbac(found: readonly string[]): Diagnosis {
+    return {
+        message: `The token has no SMTP.SendAsApp (roles found: ${found.join(", ")}); that is right only when SMTP is granted by Exchange's RBAC for Applications.`,
+        fix:
+            `If the smtp check passes, SMTP comes from RBAC for Applications and nothing needs doing. If it fails, either grant SMTP.SendAsApp ` +
+            `with admin consent (pulumi up does), or in Exchange: New-ManagementRoleAssignment -App <service principal> -Role "Application SMTP.SendAsApp" ` +
+            `-CustomResourceScope <management scope>, and check it with Test-ServicePrincipalAuthorization -Identity <service principal> -Resource <mailbox>.`,
+    };
+}
+
+// RFC 5321 section 4.2.1: a 4yz reply is a transient negative completion; the same command may succeed later.
+const TRANSIENT_SMTP_REPLY = /^4\d\d[ -]/;
+
+/** Any 4xx reply (e.g. Exchange's "451 4.7.0 Temporary server error"): retry, no permission advice. */
+function diagnoseTransientSmtpReply(text: string, what: string): Diagnosis | undefined {
+    if (!TRANSIENT_SMTP_REPLY.test(text)) return undefined;
+    return {
+        message: `Exchange gave a temporary refusal to ${what}: ${text}`,
+        fix: `A 4xx reply is transient (RFC 5321): nothing in the setup needs changing. Wait a few minutes and run the doctor again; if it persists for hours, check the Microsoft 365 service health page.`,
+    };
+}
+
+/** Replies that say the sender or the whole tenant may not send; they are not about the recipient. */
+function diagnoseSenderRestriction(text: string, context: FixContext): Diagnosis | undefined {
+    // Microsoft Learn, restricted users ("Remove blocked users from the Restricted entities page"): "550 5.1.8 Access
+    // denied, bad outbound sender": the account is suspected of sending spam and may no longer send out.
+    if (/\b5\.1\.8\b/.test(text)) {
+        return {
+            message: `Exchange has blocked ${context.mailbox} from sending (restricted sender): ${text}`,
+            fix:
+                `The mailbox is on the Restricted entities list, usually after sending what looked like spam. Find out why (a leaked secret can mean someone ` +
+                `else sent through it: rotate it with pulumi config set ucx-mail:secretRotationKey <any new text> and pulumi up), then release it in the ` +
+                `Microsoft Defender portal (Email & collaboration > Review > Restricted entities, https://security.microsoft.com/restrictedentities). The recipient is not the problem.`,
+        };
+    }
+    // Microsoft Learn, "Fix NDR error 550 5.7.700 through 550 5.7.750 in Exchange Online": 5.7.750 "Client blocked
+    // from sending from unregistered domain": much mail from domains not added and validated as accepted domains.
+    if (/\b5\.7\.750\b/.test(text)) {
+        return {
+            message: `Exchange has blocked the tenant from sending from unregistered domains: ${text}`,
+            fix:
+                `Send only from a domain the tenant has verified (Microsoft 365 admin center > Settings > Domains): the mailbox's primary SMTP address ` +
+                `must be in such a domain. Once it is, Microsoft support can lift the block. The recipient is not the problem.`,
+        };
+    }
+    // Same article: 5.7.708 "Access denied, traffic not accepted from this IP": low-reputation IPs typically used by new
+    // customers (for example a trial tenant).
+    if (/\b5\.7\.708\b/.test(text)) {
+        return {
+            message: `Exchange is not accepting outbound mail from this tenant: ${text}`,
+            fix:
+                `The tenant's outbound mail is restricted (common for a new tenant or after spam). Verify the sending domain and open a Microsoft 365 ` +
+                `support case to lift the restriction. The recipient is not the problem.`,
+        };
+    }
+    return undefined;
+}
+
+/** 550 5.7.60 and 554 5.2.252 SendAsDenied: the login may not send as the From address. */
+function diagnoseSendAsDenied(text: string, context: FixContext): Diagnosis | undefined {
+    // Microsoft Learn, "Fix issues with printers, scanners, and LOB applications that send email using Office 365":
+    // 5.7.60 "Client does not have permissions to send as this sender" (From differs from the login); public logs
+    // (no Microsoft page) show "554 5.2.252 SendAsDenied; <login> not allowed to send as <address>".
+    if (!/SendAsDenied|\b5\.7\.60\b|permissions to send as this sender/i.test(text)) return undefined;
+    const objectId = enterpriseObjectId(context);
+    return {
+        message: `Exchange refused to send as this From address: ${text}`,
+        fix:
+            `The app sends as the mailbox it logs in as; sending as any other address needs SendAs on that address: ` +
+            `Add-RecipientPermission -Identity <address> -Trustee ${objectId} -AccessRights SendAs. For ${context.mailbox} itself, make the From ` +
+            `address that mailbox and check that the service principal has FullAccess (Get-MailboxPermission -Identity ${context.mailbox}; ` +
+            `if missing, Add-MailboxPermission -Identity ${context.mailbox} -User ${objectId} -AccessRights FullAccess -AutoMapping $false; ` +
+            `vendor troubleshooting step 5). ${PROPAGATION_NOTE}`,
+    };
+}
+
 /** Turns an SMTP AUTH refusal (the reply line after AUTH XOAUTH2) into the fix (vendor troubleshooting steps 2, 4, 5, 6). */
 export function diagnoseSmtpAuthReply(reply: string, context: FixContext): Diagnosis {
     const text = oneLine(reply);
+    const transient = diagnoseTransientSmtpReply(text, "the SMTP login");
+    if (transient) return transient;
     const enableSmtpAuth =
         `Enable SMTP AUTH (the procedure's last configuration step; vendor troubleshooting step 6): with ucx-mail set ` +
         `ucx-mail:smtpAuth to mailbox (default) or organization and run pulumi up; by hand ` +
@@ -218,12 +340,14 @@ export function diagnoseSmtpAuthReply(reply: string, context: FixContext): Diagn
         `(or org-wide Set-TransportConfig -SmtpClientAuthenticationDisabled $false). ` +
         `Check: Get-CASMailbox -Identity ${context.mailbox} | Select-Object SmtpClientAuthenticationDisabled and ` +
         `Get-TransportConfig | Select-Object SmtpClientAuthenticationDisabled must print blank or False.`;
+    // Microsoft Learn, "Enable or disable SMTP AUTH in Exchange Online" (aka.ms/smtp_auth_disabled): 5.7.139 texts.
     if (/SmtpClientAuthentication is disabled for the Mailbox/i.test(text)) {
         return { message: `SMTP AUTH is disabled for mailbox ${context.mailbox}: ${text}`, fix: enableSmtpAuth };
     }
     if (/SmtpClientAuthentication is disabled/i.test(text)) {
         return { message: `SMTP AUTH is disabled for the organization: ${text}`, fix: enableSmtpAuth };
     }
+    // Microsoft Learn, "Deprecation of Basic authentication in Exchange Online": password logins are refused.
     if (/basic authentication is disabled/i.test(text)) {
         return {
             message: `Exchange refused a password (Basic) SMTP login: ${text}`,
@@ -234,37 +358,55 @@ export function diagnoseSmtpAuthReply(reply: string, context: FixContext): Diagn
                 `and that nothing between this machine and Exchange rewrites the login.`,
         };
     }
+    // Microsoft Learn, "Security defaults in Microsoft Entra ID": they block legacy (Basic) authentication only; an
+    // app-only XOAUTH2 login is modern authentication. So this reply means a password login reached Exchange.
     if (/security defaults/i.test(text)) {
         return {
-            message: `Entra security defaults block SMTP AUTH: ${text}`,
+            message: `Exchange refused a password (Basic) SMTP login under Entra security defaults: ${text}`,
             fix:
-                `Security defaults do not allow SMTP AUTH. A Global Administrator turns them off in the Entra admin center ` +
-                `(Overview > Properties > Manage security defaults) and protects sign-ins with Conditional Access instead; then run the doctor again.`,
+                `Security defaults block Basic (user name and password) logins, not the suite's OAuth app: leave them on. ` +
+                `This reply means a password login reached Exchange, so the client is not using XOAUTH2. Set the suite's Email provider to ` +
+                `Microsoft 365 (OAuth) with the app's client ID, tenant ID and secret, and check that no relay or proxy between it and Exchange ` +
+                `replaces the login with a password.`,
         };
     }
+    // Entra error codes 53003 (BlockedByConditionalAccess); Exchange quotes the policy's words in the reply.
     if (/did not meet the criteria/i.test(text)) {
         return {
             message: `A Conditional Access policy refused the SMTP login: ${text}`,
             fix: `Exclude the app's service principal from the Conditional Access policy that applies to it, then run the doctor again.`,
         };
     }
+    const restricted = diagnoseSenderRestriction(text, context);
+    if (restricted) return restricted;
+    // Microsoft Learn, "Authenticate an IMAP, POP or SMTP connection using OAuth": 535 5.7.3 when Exchange does not
+    // know the service principal or its mailbox rights; RBAC for Applications grants are checked with
+    // Test-ServicePrincipalAuthorization ("Role Based Access Control for Applications in Exchange Online").
     return {
         message: `Exchange refused the SMTP XOAUTH2 login for ${context.mailbox}: ${text}`,
-        fix: exchangeAccessFix(context, "SMTP.SendAsApp"),
+        fix:
+            `${exchangeAccessFix(context, "SMTP.SendAsApp")} If SMTP is granted through RBAC for Applications instead of SMTP.SendAsApp in Entra, ` +
+            `check it with Test-ServicePrincipalAuthorization -Identity ${enterpriseObjectId(context)} -Resource ${context.mailbox}: ` +
+            `the "Application SMTP.SendAsApp" role must be InScope for this mailbox.`,
     };
 }
 
 /** Turns an IMAP refusal into the fix (vendor troubleshooting steps 3, 4, 5). */
 export function diagnoseImapReply(reply: string, context: FixContext): Diagnosis {
     const text = oneLine(reply);
+    // Cause order from the public reports: LiveAgent FAQ "User is Authenticated but Not Connected" (IMAP disabled on
+    // the mailbox first, then missing mailbox permission, then Microsoft-side faults and too many connections) and
+    // Atlassian KB "IMAP fails with A3 BAD User is authenticated but not connected".
     if (/authenticated but not connected/i.test(text)) {
         return {
             message: `Exchange accepted the token but will not open ${context.mailbox}: ${text}`,
             fix:
-                `The app lacks FullAccess on the mailbox (vendor troubleshooting step 5): ` +
-                `Add-MailboxPermission -Identity ${context.mailbox} -User ${enterpriseObjectId(context)} -AccessRights FullAccess -AutoMapping:$false ` +
-                `(ucx-mail does this on pulumi up). Exchange also says this when the login names another mailbox than the one granted: ` +
-                `--mailbox must be the mailbox's primary SMTP address. ${PROPAGATION_NOTE}`,
+                `Check, in this order: 1) IMAP is enabled on the mailbox: Get-CASMailbox -Identity ${context.mailbox} | Select-Object ImapEnabled ` +
+                `must print True; if not, Set-CASMailbox -Identity ${context.mailbox} -ImapEnabled $true (ucx-mail does this when mailboxProtocols ` +
+                `is enable); the change takes effect after up to about 30 minutes. 2) The app has FullAccess on the mailbox (vendor troubleshooting ` +
+                `step 5): Add-MailboxPermission -Identity ${context.mailbox} -User ${enterpriseObjectId(context)} -AccessRights FullAccess -AutoMapping $false; ` +
+                `--mailbox must be the mailbox's primary SMTP address. 3) Otherwise too many IMAP connections to the mailbox or a transient fault ` +
+                `at Microsoft: close other clients and run the doctor again later. ${PROPAGATION_NOTE} With --exchange the doctor checks 1) and 2) itself.`,
         };
     }
     return {
@@ -276,22 +418,17 @@ export function diagnoseImapReply(reply: string, context: FixContext): Diagnosis
 /** Turns a refused test message into the fix. */
 export function diagnoseSendReply(reply: string, recipient: string, context: FixContext): Diagnosis {
     const text = oneLine(reply);
-    // Exchange says this either as 554 5.2.x ...SendAsDeniedException... or as 550 5.7.60 "Client does not have
-    // permissions to send as this sender"; both are about the sender, never the recipient.
-    if (/SendAsDenied|5\.7\.60|permissions to send as this sender/i.test(text)) {
-        return {
-            message: `Exchange refused to send as ${context.mailbox}: ${text}`,
-            fix:
-                `The app may send only as a mailbox it has FullAccess on, and the From address must be that mailbox. ` +
-                `Check Get-MailboxPermission -Identity ${context.mailbox} lists the app's service principal with FullAccess; if not, ` +
-                `Add-MailboxPermission -Identity ${context.mailbox} -User ${enterpriseObjectId(context)} -AccessRights FullAccess ` +
-                `(vendor troubleshooting step 5; ucx-mail does this on pulumi up). ${PROPAGATION_NOTE}`,
-        };
-    }
+    const transient = diagnoseTransientSmtpReply(text, "the test message");
+    if (transient) return transient;
+    const sendAs = diagnoseSendAsDenied(text, context);
+    if (sendAs) return sendAs;
+    const restricted = diagnoseSenderRestriction(text, context);
+    if (restricted) return restricted;
     // 530 5.7.57: Exchange saw no successful login on this connection; it often quotes the AUTH refusal after "Error:".
     if (/5\.7\.57/.test(text) || /^535 /.test(text)) {
         return diagnoseSmtpAuthReply(text, context);
     }
+    // RFC 3463: 5.1.x are addressing statuses (5.1.1 bad destination mailbox); 5.1.8 is handled above as a sender block.
     if (/^5\.1\.|\s5\.1\.\d/.test(text) || /^55[03] /.test(text)) {
         return {
             message: `The test message to ${recipient} was refused: ${text}`,
@@ -311,17 +448,18 @@ function exchangeAccessFix(context: FixContext, role: string): string {
         `if not, New-ServicePrincipal -AppId ${context.clientId} -ObjectId ${enterpriseObjectId(context)} -DisplayName UCXSuiteMail. ` +
         `Use the Enterprise application's Object ID (stack output servicePrincipalObjectId), not the app registration's object id. ` +
         `2) FullAccess (step 5): Get-MailboxPermission -Identity ${context.mailbox} must list that service principal with FullAccess; ` +
-        `if not, Add-MailboxPermission -Identity ${context.mailbox} -User ${enterpriseObjectId(context)} -AccessRights FullAccess. ` +
+        `if not, Add-MailboxPermission -Identity ${context.mailbox} -User ${enterpriseObjectId(context)} -AccessRights FullAccess -AutoMapping $false. ` +
         `3) The ${role} application role must be in the token (see the roles check). ` +
-        `ucx-mail does 1) and 2) on pulumi up (or prints them in exchangeSetupScript when exchangeAuth is manual). ${PROPAGATION_NOTE}`
+        `ucx-mail does 1) and 2) on pulumi up (or prints them in exchangeSetupScript when exchangeAuth is manual); --exchange checks them. ${PROPAGATION_NOTE}`
     );
 }
 
-/** The Enterprise application object id to paste: the stack's value, else a placeholder to fill in. */
-function enterpriseObjectId(context: FixContext): string {
+/** The Enterprise application object id to paste: the flag's, the stack's or the token's oid; else a placeholder. */
+export function enterpriseObjectId(context: Pick<FixContext, "servicePrincipalObjectId">): string {
     return context.servicePrincipalObjectId ?? "<Enterprise application object id>";
 }
 
-function oneLine(text: string): string {
+/** Collapses whitespace so a multi-line server reply prints as one line. */
+export function oneLine(text: string): string {
     return text.replace(/\s+/g, " ").trim();
 }

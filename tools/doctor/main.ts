@@ -1,6 +1,8 @@
 import { buildReport, CheckResult, DoctorReport } from "./checkResult";
 import {
     DoctorOptions,
+    EXCHANGE_SECRET_ENV_VARS,
+    ExchangeOptions,
     parseDoctorFlags,
     resolveDoctorOptions,
     SECRET_ENV_VAR,
@@ -8,13 +10,15 @@ import {
     USAGE,
     UsageError,
 } from "./cliArgs";
+import { exchangeChecksFromFindings, failedExchangeChecks, skippedExchangeChecks } from "./exchangeChecks";
+import { ExchangeSessionResult, runExchangeDiagnosis } from "./exchangeSession";
 import { runExpiryCheck } from "./expiryCheck";
 import { runImapCheck } from "./imapCheck";
 import { redactSecrets, renderJson, renderTable } from "./reportRendering";
-import { runRolesCheck } from "./rolesCheck";
+import { decodeAccessTokenClaims, runRolesCheck } from "./rolesCheck";
 import { runSendCheck } from "./sendCheck";
 import { runSmtpCheck } from "./smtpCheck";
-import { readStackValues } from "./stackOutputs";
+import { readStackExchangeConfig, readStackValues } from "./stackOutputs";
 import { runTokenCheck } from "./tokenCheck";
 
 /** Exit codes of the doctor (a contract). */
@@ -36,25 +40,91 @@ export interface DoctorIo {
 export async function runChecks(
     options: DoctorOptions,
     now: () => Date = () => new Date(),
+    env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ report: DoctorReport; secrets: string[] }> {
+    // Exchange's connection is the slow part (10-20 s) and needs no token, so it starts first, under its own bound.
+    const exchangeRun = options.exchange ? startExchangeDiagnosis(options, options.exchange, env) : undefined;
     const token = await runTokenCheck(options);
+    // The object id every fix quotes: --service-principal-object-id, then the stack's, then the token's oid.
+    const checked: DoctorOptions = {
+        ...options,
+        servicePrincipalObjectId: options.servicePrincipalObjectId ?? token.objectId,
+    };
     const roles = runRolesCheck(token.accessToken);
     // SMTP and IMAP are independent, so they run side by side; send needs a working SMTP login first.
-    const [smtpAndSend, imap] = await Promise.all([
+    const [smtpAndSend, imap, exchange] = await Promise.all([
         (async (): Promise<[CheckResult, CheckResult]> => {
-            const smtp = await runSmtpCheck(options, token.accessToken);
-            return [smtp, await runSendCheck(options, token.accessToken, smtp)];
+            const smtp = await runSmtpCheck(checked, token.accessToken);
+            return [smtp, await runSendCheck(checked, token.accessToken, smtp)];
         })(),
-        runImapCheck(options, token.accessToken),
+        runImapCheck(checked, token.accessToken),
+        exchangeRun,
     ]);
     const expiry = runExpiryCheck(options.stack, options.clientSecretExpiresAt, now());
     const secrets = [options.clientSecret, token.accessToken].filter((value): value is string => value !== undefined);
-    return { report: buildReport([token.result, roles, smtpAndSend[0], imap, smtpAndSend[1], expiry]), secrets };
+    return {
+        report: buildReport([
+            token.result,
+            roles,
+            smtpAndSend[0],
+            imap,
+            smtpAndSend[1],
+            expiry,
+            ...exchangeResults(checked, exchange, token.accessToken),
+        ]),
+        secrets,
+    };
+}
+
+/** Every mailbox the Exchange checks look at: --mailbox first, then the stack's. */
+function exchangeMailboxes(options: DoctorOptions): string[] {
+    const all = [options.mailbox, ...(options.stackMailboxes ?? [])].map((mailbox) => mailbox.toLowerCase());
+    return [...new Set(all)];
+}
+
+function startExchangeDiagnosis(
+    options: DoctorOptions,
+    exchange: ExchangeOptions,
+    env: NodeJS.ProcessEnv,
+): Promise<ExchangeSessionResult> {
+    return runExchangeDiagnosis(
+        {
+            exchange,
+            cloud: options.cloud,
+            appId: options.clientId,
+            mailboxes: exchangeMailboxes(options),
+        },
+        env,
+    );
+}
+
+function exchangeResults(
+    options: DoctorOptions,
+    run: ExchangeSessionResult | undefined,
+    accessToken: string | undefined,
+): CheckResult[] {
+    if (!options.exchange || !run) return skippedExchangeChecks();
+    if (!run.ok) return failedExchangeChecks(run.failure, options.exchange.mode);
+    let roles: readonly string[] = [];
+    try {
+        roles = accessToken ? decodeAccessTokenClaims(accessToken).roles : [];
+    } catch {
+        // The roles check reports an unreadable token.
+    }
+    return exchangeChecksFromFindings(run.findings, {
+        appId: options.clientId,
+        servicePrincipalObjectId: options.servicePrincipalObjectId,
+        servicePrincipalName: options.exchange.servicePrincipalName,
+        popInUse: roles.includes("POP.AccessAsApp"),
+    });
 }
 
 /** The whole command: parse, read the stack if asked, check, print. Returns the exit code. */
 export async function runDoctor(argv: readonly string[], env: NodeJS.ProcessEnv, io: DoctorIo): Promise<number> {
-    const knownSecrets: (string | undefined)[] = [env[SECRET_ENV_VAR]];
+    const knownSecrets: (string | undefined)[] = [
+        env[SECRET_ENV_VAR],
+        ...EXCHANGE_SECRET_ENV_VARS.map((name) => env[name]),
+    ];
     try {
         const flags = parseDoctorFlags(argv);
         if (flags.help) {
@@ -68,9 +138,16 @@ export async function runDoctor(argv: readonly string[], env: NodeJS.ProcessEnv,
                 timeoutMs: Math.max(flags.timeoutMs ?? 0, 30_000),
             });
             knownSecrets.push(stackValues.clientSecret);
+            if (flags.exchange !== undefined) {
+                const exchangeConfig = await readStackExchangeConfig(flags.stack, {
+                    env,
+                    timeoutMs: Math.max(flags.timeoutMs ?? 0, 30_000),
+                });
+                stackValues = { ...exchangeConfig, ...stackValues };
+            }
         }
         const options = resolveDoctorOptions(flags, env, stackValues);
-        const { report, secrets } = await runChecks(options);
+        const { report, secrets } = await runChecks(options, () => new Date(), env);
         knownSecrets.push(...secrets);
         const text = options.json ? renderJson(report) : renderTable(report, { colour: io.colour, width: io.width });
         io.stdout(redactSecrets(text, knownSecrets));
@@ -99,8 +176,8 @@ if (require.main === module) {
             process.stdout.write("", () => process.exit(code));
         },
         (error: unknown) => {
-            const secret = process.env[SECRET_ENV_VAR];
-            process.stderr.write(redactSecrets(`doctor: unexpected error: ${String(error)}\n`, [secret]), () =>
+            const secrets = [SECRET_ENV_VAR, ...EXCHANGE_SECRET_ENV_VARS].map((name) => process.env[name]);
+            process.stderr.write(redactSecrets(`doctor: unexpected error: ${String(error)}\n`, secrets), () =>
                 process.exit(EXIT_CHECK_FAILED),
             );
         },

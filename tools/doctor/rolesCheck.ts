@@ -1,5 +1,5 @@
 import { CheckResult } from "./checkResult";
-import { diagnoseMissingRoles } from "./fixCatalogue";
+import { diagnoseMissingRoles, diagnoseSmtpRoleMaybeViaRbac } from "./fixCatalogue";
 
 /** The Exchange Online application roles the suite needs. */
 export const REQUIRED_ROLES = ["IMAP.AccessAsApp", "SMTP.SendAsApp"] as const;
@@ -7,13 +7,22 @@ export const REQUIRED_ROLES = ["IMAP.AccessAsApp", "SMTP.SendAsApp"] as const;
 // The EWS-era permission that the migration removes; still consented means the migration is unfinished.
 const DEPRECATED_EWS_ROLE = "full_access_as_app";
 
-/** The claims of an access token the doctor reads. Other claims are ignored. */
+/** The claims of an access token the doctor reads (Microsoft Learn, "Access token claims reference"). */
 export interface AccessTokenClaims {
     readonly roles: readonly string[];
+    /** The resource the token is for. */
     readonly aud?: string;
+    /** The tenant that issued it. */
     readonly tid?: string;
+    /** The client (application) id. */
     readonly appid?: string;
     readonly exp?: number;
+    /** The object id of the principal: for an app-only token, the Enterprise application (service principal). */
+    readonly oid?: string;
+    /** Optional claim: "app" for an app-only token, "user" for a delegated one. */
+    readonly idtyp?: string;
+    /** Delegated scopes; present only in tokens issued for a user. */
+    readonly scp?: string;
 }
 
 /**
@@ -44,10 +53,16 @@ export function decodeAccessTokenClaims(token: string): AccessTokenClaims {
         tid: typeof claims.tid === "string" ? claims.tid : undefined,
         appid: typeof claims.appid === "string" ? claims.appid : undefined,
         exp: typeof claims.exp === "number" ? claims.exp : undefined,
+        oid: typeof claims.oid === "string" ? claims.oid : undefined,
+        idtyp: typeof claims.idtyp === "string" ? claims.idtyp : undefined,
+        scp: typeof claims.scp === "string" ? claims.scp : undefined,
     };
 }
 
-/** Check 2: the token's roles claim must hold IMAP.AccessAsApp and SMTP.SendAsApp (admin consent given). */
+/**
+ * Check 2: the token's roles claim must hold IMAP.AccessAsApp (admin consent given). SMTP.SendAsApp missing alone is a
+ * warning, because RBAC for Applications can grant SMTP instead; the smtp check decides.
+ */
 export function runRolesCheck(accessToken: string | undefined): CheckResult {
     if (accessToken === undefined) {
         return {
@@ -69,6 +84,10 @@ export function runRolesCheck(accessToken: string | undefined): CheckResult {
         };
     }
     const missing = REQUIRED_ROLES.filter((role) => !claims.roles.includes(role));
+    if (missing.length === 1 && missing[0] === "SMTP.SendAsApp") {
+        const diagnosis = diagnoseSmtpRoleMaybeViaRbac(claims.roles);
+        return { id: "roles", status: "warn", message: diagnosis.message, fix: diagnosis.fix };
+    }
     if (missing.length > 0) {
         const diagnosis = diagnoseMissingRoles(missing, claims.roles);
         return { id: "roles", status: "fail", message: diagnosis.message, fix: diagnosis.fix };

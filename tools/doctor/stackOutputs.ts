@@ -14,10 +14,25 @@ export interface StackReadOptions {
  * The secret travels through a pipe, never through a command line or a file.
  */
 export function readStackValues(stack: string, options: StackReadOptions): Promise<StackValues> {
+    return runPulumiJson(
+        ["stack", "output", "--json", "--show-secrets", "--stack", stack],
+        `pulumi stack output --stack ${stack}`,
+        options,
+        parseStackOutputs,
+    );
+}
+
+/** Runs one read-only `pulumi ... --json` command and parses its stdout; failures become one-line usage errors. */
+function runPulumiJson(
+    args: readonly string[],
+    what: string,
+    options: StackReadOptions,
+    parse: (json: string) => StackValues,
+): Promise<StackValues> {
     return new Promise((resolve, reject) => {
         execFile(
             "pulumi",
-            ["stack", "output", "--json", "--show-secrets", "--stack", stack],
+            [...args],
             { env: options.env, timeout: options.timeoutMs, maxBuffer: 4 * 1024 * 1024, windowsHide: true },
             (error, stdout, stderr) => {
                 if (error) {
@@ -31,11 +46,11 @@ export function readStackValues(stack: string, options: StackReadOptions): Promi
                         return;
                     }
                     const firstLine = firstMeaningfulLine(String(stderr)) ?? error.message.split("\n")[0];
-                    reject(new UsageError(`pulumi stack output --stack ${stack} failed: ${firstLine}`));
+                    reject(new UsageError(`${what} failed: ${firstLine}`));
                     return;
                 }
                 try {
-                    resolve(parseStackOutputs(String(stdout)));
+                    resolve(parse(String(stdout)));
                 } catch (parseError) {
                     reject(parseError);
                 }
@@ -70,7 +85,49 @@ export function parseStackOutputs(json: string): StackValues {
         clientSecret: stringOrUndefined(record.clientSecret),
         clientSecretExpiresAt: stringOrUndefined(record.clientSecretExpiresAt),
         servicePrincipalObjectId: stringOrUndefined(record.servicePrincipalObjectId),
+        exchangeServicePrincipalName: stringOrUndefined(record.exchangeServicePrincipalName),
     };
+}
+
+/** The ucx-mail config keys that fill in the --exchange flags. */
+const EXCHANGE_CONFIG_KEYS = {
+    "ucx-mail:exchangeOrganization": "exchangeOrganization",
+    "ucx-mail:exchangeAppId": "exchangeAppId",
+    "ucx-mail:exchangeCertificatePath": "exchangeCertificatePath",
+    "ucx-mail:exchangeManagedIdentityAccountId": "exchangeManagedIdentityAccountId",
+    "ucx-mail:exchangeAdminUpn": "exchangeAdminUpn",
+} as const;
+
+/**
+ * Reads the stack's Exchange connection settings with `pulumi config --json --stack <name>`, without --show-secrets:
+ * none of these keys is a secret, and the Exchange secrets come from the environment only.
+ */
+export function readStackExchangeConfig(stack: string, options: StackReadOptions): Promise<StackValues> {
+    return runPulumiJson(
+        ["config", "--json", "--stack", stack],
+        `pulumi config --stack ${stack}`,
+        options,
+        parseStackExchangeConfig,
+    );
+}
+
+/** Picks the Exchange settings out of `pulumi config --json` text ({ "<ns>:<key>": { value, secret } }). Pure. */
+export function parseStackExchangeConfig(json: string): StackValues {
+    let config: unknown;
+    try {
+        config = JSON.parse(json);
+    } catch {
+        throw new UsageError("pulumi config did not print JSON; check the stack name and the Pulumi CLI version.");
+    }
+    if (typeof config !== "object" || config === null || Array.isArray(config)) return {};
+    const record = config as Record<string, unknown>;
+    const values: Record<string, string> = {};
+    for (const [key, field] of Object.entries(EXCHANGE_CONFIG_KEYS)) {
+        const entry = record[key] as { value?: unknown; secret?: unknown } | undefined;
+        const value = entry && entry.secret !== true ? stringOrUndefined(entry.value) : undefined;
+        if (value !== undefined) values[field] = value;
+    }
+    return values;
 }
 
 function stringOrUndefined(value: unknown): string | undefined {

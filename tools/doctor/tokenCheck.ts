@@ -9,6 +9,8 @@ import {
 import { CheckResult } from "./checkResult";
 import { DoctorOptions } from "./cliArgs";
 import { DeadlineExceeded, errorCodeOf, withDeadline } from "./deadline";
+import { AccessTokenClaims, decodeAccessTokenClaims } from "./rolesCheck";
+import { judgeTokenClaims } from "./tokenClaims";
 import {
     diagnoseEntraFailure,
     diagnoseTransportFailure,
@@ -22,6 +24,8 @@ export interface TokenOutcome {
     readonly result: CheckResult;
     /** Present only when the check passed; never printed. */
     readonly accessToken?: string;
+    /** The token's oid claim: the Enterprise application (service principal) object id of an app-only token. */
+    readonly objectId?: string;
 }
 
 /** The scope of an app-only token for Exchange Online's IMAP and SMTP. */
@@ -131,14 +135,26 @@ export async function runTokenCheck(options: DoctorOptions): Promise<TokenOutcom
             );
         }
         const expires = result.expiresOn ? ` (valid until ${result.expiresOn.toISOString()})` : "";
+        let claims: AccessTokenClaims | undefined;
+        try {
+            claims = decodeAccessTokenClaims(result.accessToken);
+        } catch {
+            // Not a JWT: the roles check reports it with its fix.
+        }
+        const wrong = claims ? judgeTokenClaims(claims, options) : undefined;
+        if (wrong) return failWith(wrong);
+        const identity = claims
+            ? ` Tenant (tid) ${claims.tid ?? "absent"}; service principal object id (oid) ${claims.oid ?? "absent"}.`
+            : "";
         return {
             result: {
                 id: "token",
                 status: "pass",
-                message: `Got an app-only token for ${exchangeScope(options)} from ${authority}${expires}.`,
+                message: `Got an app-only token for ${exchangeScope(options)} from ${authority}${expires}.${identity}`,
                 fix: null,
             },
             accessToken: result.accessToken,
+            objectId: claims?.oid,
         };
     } catch (error) {
         if (networkClient.lastEntraFailure) {

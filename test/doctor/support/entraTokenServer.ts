@@ -2,11 +2,55 @@ import { randomUUID } from "node:crypto";
 import { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, Server } from "node:https";
 import { AddressInfo } from "node:net";
-import { EXCHANGE_AUDIENCE, FakeTenant } from "./fakeTenant";
+import { EntraRefusalName, EXCHANGE_AUDIENCE, FakeTenant } from "./fakeTenant";
 import { readBody } from "./httpBody";
 
 // MSAL adds these to every request; Entra ignores them when it checks the resource scope.
 const OIDC_SCOPES = ["openid", "profile", "offline_access"];
+
+/** The refusals a scenario can ask for: HTTP status, OAuth error, AADSTS number and text. */
+export const ENTRA_REFUSALS: Readonly<
+    Record<EntraRefusalName, { status: number; error: string; code: number; text: (tenantId: string) => string }>
+> = {
+    // Entra error codes page, 900382: "Confidential Client is not supported in Cross Cloud request."
+    crossCloud: {
+        status: 400,
+        error: "invalid_request",
+        code: 900382,
+        text: () => "Confidential Client is not supported in Cross Cloud request.",
+    },
+    // Entra error codes page, 90038 NationalCloudTenantRedirection: the tenant belongs to another national cloud.
+    nationalCloud: {
+        status: 400,
+        error: "invalid_request",
+        code: 90038,
+        text: (tenantId) =>
+            `The specified tenant '${tenantId}' belongs to the National Cloud 'USGovernment'. Current cloud instance 'Prod' does not federate with 'USGovernment'.`,
+    },
+    // Entra error codes page, 50001 InvalidResource ("The resource is disabled or doesn't exist"), in the wording of
+    // public reports (Microsoft Q&A) of the v1 endpoint.
+    invalidResource: {
+        status: 400,
+        error: "invalid_resource",
+        code: 50001,
+        text: (tenantId) =>
+            `The application named https://outlook.office365.com was not found in the tenant named ${tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`,
+    },
+    // Entra error codes page, 90033 MsodsServiceUnavailable; OAuth 2.0 (RFC 6749 5.2 / 4.1.2.1) temporarily_unavailable.
+    transient: {
+        status: 503,
+        error: "temporarily_unavailable",
+        code: 90033,
+        text: () => "A transient error has occurred. Please try again.",
+    },
+    // Entra error codes page, 7000112 UnauthorizedClientApplicationDisabled: "The application is disabled."
+    appDisabled: {
+        status: 400,
+        error: "unauthorized_client",
+        code: 7000112,
+        text: () => "Application '0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b'(ImagicleEmailProvider) is disabled.",
+    },
+};
 
 /** A loopback HTTPS stand-in for login.microsoftonline.com: OpenID metadata and the v2.0 token endpoint. */
 export interface EntraTokenServer {
@@ -75,6 +119,15 @@ export async function startEntraTokenServer(
                     response,
                     400,
                     entraError("unsupported_grant_type", 70003, "The app requested an unsupported grant type ."),
+                );
+                return;
+            }
+            const refusal = tenant.scenario.tokenRefusal ? ENTRA_REFUSALS[tenant.scenario.tokenRefusal] : undefined;
+            if (refusal) {
+                sendJson(
+                    response,
+                    refusal.status,
+                    entraError(refusal.error, refusal.code, refusal.text(tenant.scenario.tenantId)),
                 );
                 return;
             }

@@ -113,5 +113,8 @@ function authenticate(
     if (!claims || !claims.roles.includes("IMAP.AccessAsApp") || !tenant.scenario.exchangeServicePrincipal) {
         return "anonymous";
     }
+    // With ImapEnabled $false Exchange still accepts the token, then cannot connect the mailbox (LiveAgent FAQ and
+    // Atlassian KB on "User is authenticated but not connected": IMAP disabled on the mailbox is the first cause).
+    if (!tenant.scenario.imapEnabled) return "notConnected";
     return tenant.mayAccessMailbox(claims, user, "IMAP.AccessAsApp") ? "connected" : "notConnected";
 }

@@ -1,6 +1,6 @@
 import { AddressInfo } from "node:net";
 import { SMTPServer, SMTPServerAuthentication, SMTPServerSession } from "smtp-server";
-import { FakeTenant } from "./fakeTenant";
+import { FakeTenant, SmtpReplyName } from "./fakeTenant";
 
 /** A message the fake accepted. */
 export interface ReceivedMessage {
@@ -24,7 +24,34 @@ export const SMTP_REPLY = {
     disabledForMailbox: `5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information. [${SERVER_NAME}]`,
     securityDefaults: `5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy. Contact your administrator. [${SERVER_NAME}]`,
     basicAuthDisabled: `5.7.139 Authentication unsuccessful, basic authentication is disabled. [${SERVER_NAME}]`,
-    sendAsDenied: `5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message. [${SERVER_NAME}]`,
+};
+
+/** Replies a scenario can ask for, as [code, text]; each names its source. */
+export const SCENARIO_REPLY: Readonly<Record<SmtpReplyName, (login: string) => [number, string]>> = {
+    // Exchange front-end proxy failure, PRX2-PRX6 (public logs and Microsoft support articles on PRX4): transient.
+    temporaryServerError: () => [451, `4.7.0 Temporary server error. Please try again later. PRX4 [${SERVER_NAME}]`],
+    // Public logs (no Microsoft page) of sending as another address: "554 5.2.252 SendAsDenied; ... not allowed to send as ...".
+    sendAsDenied: (login) => [
+        554,
+        `5.2.252 SendAsDenied; ${login} not allowed to send as other@contoso.example; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message. [Hostname=AM0PR01MB0042.eurprd01.prod.exchangelabs.com]`,
+    ],
+    // Microsoft Learn, "Fix issues with printers, scanners, and LOB applications that send email using Office 365".
+    sendAsPermission: () => [
+        550,
+        `5.7.60 SMTP; Client does not have permissions to send as this sender [${SERVER_NAME}]`,
+    ],
+    // Microsoft Learn, restricted users: "550 5.1.8 Access denied, bad outbound sender".
+    badOutboundSender: () => [550, `5.1.8 Access denied, bad outbound sender [${SERVER_NAME}]`],
+    // Microsoft Learn, "Fix NDR error 550 5.7.700 through 550 5.7.750 in Exchange Online" (wire form from public logs).
+    unregisteredDomains: () => [
+        550,
+        `5.7.750 Service unavailable. Client blocked from sending from unregistered domains. [${SERVER_NAME}]`,
+    ],
+    // Same article, 5.7.708 (wire form from public logs).
+    trafficNotAccepted: () => [
+        550,
+        `5.7.708 Service unavailable. Access denied, traffic not accepted from this IP. [${SERVER_NAME}]`,
+    ],
 };
 
 /** Starts the fake; the tenant's scenario decides every AUTH answer. */
@@ -46,9 +73,20 @@ export async function startExchangeSmtpServer(
         size: 157286400,
         closeTimeout: 1000,
         onAuth(auth: SMTPServerAuthentication, _session: SMTPServerSession, callback) {
-            // Exchange Online no longer takes passwords for SMTP AUTH in tenants that turned Basic off.
+            // Exchange Online no longer takes passwords for SMTP AUTH in tenants that turned Basic off. Security
+            // defaults block legacy (Basic) authentication only (Microsoft Learn, "Security defaults in Microsoft
+            // Entra ID"), so their reply answers a password login, never XOAUTH2.
             if (auth.method !== "XOAUTH2") {
-                callback(reply(535, SMTP_REPLY.basicAuthDisabled));
+                const refusal =
+                    tenant.scenario.smtpAuth === "securityDefaults"
+                        ? SMTP_REPLY.securityDefaults
+                        : SMTP_REPLY.basicAuthDisabled;
+                callback(reply(535, refusal));
+                return;
+            }
+            if (tenant.scenario.smtpAuthReply) {
+                const [code, text] = SCENARIO_REPLY[tenant.scenario.smtpAuthReply](auth.username ?? "");
+                callback(reply(code, text));
                 return;
             }
             const claims = tenant.verifyAccessToken(auth.accessToken ?? "");
@@ -64,8 +102,6 @@ export async function startExchangeSmtpServer(
                     callback(reply(535, SMTP_REPLY.disabledForMailbox));
                     return;
                 case "securityDefaults":
-                    callback(reply(535, SMTP_REPLY.securityDefaults));
-                    return;
                 case "enabled":
                     break;
             }
@@ -81,8 +117,16 @@ export async function startExchangeSmtpServer(
             stream.on("data", (chunk: Buffer) => chunks.push(chunk));
             stream.on("end", () => {
                 const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
-                if (from.toLowerCase() !== String(session.user ?? "").toLowerCase()) {
-                    callback(reply(554, SMTP_REPLY.sendAsDenied));
+                const login = String(session.user ?? "");
+                if (from.toLowerCase() !== login.toLowerCase()) {
+                    const [code, text] = SCENARIO_REPLY.sendAsDenied(login);
+                    callback(reply(code, text));
+                    return;
+                }
+                // Which SMTP stage carries these refusals is undocumented; the doctor reads the reply at any stage.
+                if (tenant.scenario.sendReply) {
+                    const [code, text] = SCENARIO_REPLY[tenant.scenario.sendReply](login);
+                    callback(reply(code, text));
                     return;
                 }
                 received.push({

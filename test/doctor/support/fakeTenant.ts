@@ -21,7 +21,26 @@ export interface TenantScenario {
     fullAccessMailboxes: string[];
     /** SMTP client authentication on the organization and the mailbox. */
     smtpAuth: SmtpAuthState;
+    /** ImapEnabled on the mailbox (Set-CASMailbox); off, Exchange accepts the login but cannot connect the mailbox. */
+    imapEnabled: boolean;
+    /** When set, the token endpoint refuses with this Entra answer (see ENTRA_REFUSALS). */
+    tokenRefusal?: EntraRefusalName;
+    /** When set, the SMTP server answers AUTH with this reply (see SMTP_REPLY). */
+    smtpAuthReply?: SmtpReplyName;
+    /** When set, the SMTP server refuses the test message at the end of DATA with this reply. */
+    sendReply?: SmtpReplyName;
 }
+
+/** Entra refusals the token server can give; texts and numbers live beside the server. */
+export type EntraRefusalName = "crossCloud" | "nationalCloud" | "invalidResource" | "transient" | "appDisabled";
+/** SMTP replies the SMTP server can give; texts live beside the server. */
+export type SmtpReplyName =
+    | "temporaryServerError"
+    | "sendAsDenied"
+    | "sendAsPermission"
+    | "badOutboundSender"
+    | "unregisteredDomains"
+    | "trafficNotAccepted";
 
 /** The claims the fake Exchange reads back from a token it verified. */
 export interface VerifiedClaims {
@@ -44,6 +63,7 @@ export function healthyScenario(mailbox: string): TenantScenario {
         exchangeServicePrincipal: true,
         fullAccessMailboxes: [mailbox],
         smtpAuth: "enabled",
+        imapEnabled: true,
     };
 }
 

@@ -1,0 +1,211 @@
+# Read-only diagnosis for the doctor (vendor troubleshooting steps 3-6): one connection with Get-* cmdlets only, then
+# what Exchange Online says about the service principal, FullAccess, IMAP/POP and SMTP AUTH, as one JSON line.
+# A part of the UcxMailExchange module (parts.json, writes: false): it calls the read-only part's functions and never
+# writes. Kept Windows PowerShell 5.1 compatible and ASCII, like every part the manual script concatenates.
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+
+$script:DiagnosisSchema = 'ucx-mail/doctor-exchange/v1'
+# The only cmdlets the doctor's session loads (the -CommandName of its connection): all reads.
+$script:DiagnosisCommandNames = @('Get-ServicePrincipal', 'Get-MailboxPermission', 'Get-CASMailbox', 'Get-TransportConfig')
+
+function New-UcxDiagnosisFailure {
+    <#
+    .SYNOPSIS
+        Builds a diagnosis failure that names the stage (input, module, connect, cmdlet) the doctor maps to a fix.
+    #>
+    [CmdletBinding()]
+    [OutputType([System.Management.Automation.ErrorRecord])]
+    param([Parameter(Mandatory)] [ValidateSet('input', 'module', 'connect', 'cmdlet')] [string] $Stage, [Parameter(Mandatory)] [string] $Message)
+    New-UcxFailure -ErrorId "UcxMailDiagnose.$Stage" -Message $Message
+}
+
+function Get-UcxDiagnosisSetting {
+    <#
+    .SYNOPSIS
+        Reads the doctor's Exchange settings from UCX_DOCTOR_* variables and the secrets from the same variables as the
+        Exchange steps (UCX_EXCHANGE_CERTIFICATE_PASSWORD, UCX_EXCHANGE_CLIENT_SECRET, EXO_ACCESS_TOKEN).
+    .PARAMETER Environment
+        The variables to read (defaults to the process environment); tests pass a hashtable.
+    #>
+    [CmdletBinding()]
+    param([System.Collections.IDictionary] $Environment)
+    if ($null -eq $Environment) {
+        $Environment = @{}
+        foreach ($entry in [Environment]::GetEnvironmentVariables().GetEnumerator()) { $Environment[[string]$entry.Key] = [string]$entry.Value }
+    }
+    $read = { param($name) if ($Environment.Contains($name) -and -not [string]::IsNullOrWhiteSpace([string]$Environment[$name])) { ([string]$Environment[$name]).Trim() } else { $null } }
+    $guid = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+    $problems = New-Object System.Collections.Generic.List[string]
+    $auth = & $read 'UCX_DOCTOR_EXCHANGE_AUTH'
+    if ($auth -notin @('certificate', 'clientSecret', 'accessToken', 'managedIdentity', 'interactive')) {
+        $problems.Add('UCX_DOCTOR_EXCHANGE_AUTH must be certificate, clientSecret, accessToken, managedIdentity or interactive (--exchange)')
+    }
+    $appId = & $read 'UCX_DOCTOR_APP_ID'
+    if ($appId -notmatch $guid) { $problems.Add('UCX_DOCTOR_APP_ID must be the application (client) id GUID (--client-id)') }
+    $organization = & $read 'UCX_DOCTOR_EXCHANGE_ORGANIZATION'
+    if ($organization -notmatch '^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$') { $problems.Add('UCX_DOCTOR_EXCHANGE_ORGANIZATION must be the tenant domain such as contoso.onmicrosoft.com (--exchange-organization)') }
+    $mailboxes = @()
+    try {
+        $mailboxes = @(ConvertFrom-Json -InputObject (& $read 'UCX_DOCTOR_MAILBOXES') | ForEach-Object { ([string]$_).Trim().ToLowerInvariant() } | Select-Object -Unique)
+        if ($mailboxes.Count -eq 0 -or @($mailboxes | Where-Object { $_ -notmatch '^[^@\s]+@[^@\s]+\.[^@\s]+$' }).Count -gt 0) { throw 'bad' }
+    } catch {
+        $problems.Add('UCX_DOCTOR_MAILBOXES must be a JSON array of one or more e-mail addresses (--mailbox)')
+    }
+    $settings = [ordered]@{
+        Auth = $auth; AppId = $appId; Mailboxes = $mailboxes; Organization = $organization
+        ExchangeEnvironmentName = & $read 'UCX_DOCTOR_EXCHANGE_ENVIRONMENT'
+        AutomationAppId = & $read 'UCX_DOCTOR_EXCHANGE_AUTOMATION_APP_ID'; CertificatePath = & $read 'UCX_DOCTOR_EXCHANGE_CERTIFICATE_PATH'
+        ManagedIdentityAccountId = & $read 'UCX_DOCTOR_EXCHANGE_MANAGED_IDENTITY_ACCOUNT_ID'; AdminUpn = & $read 'UCX_DOCTOR_EXCHANGE_ADMIN_UPN'
+        CertificatePassword = $(if ($Environment.Contains('UCX_EXCHANGE_CERTIFICATE_PASSWORD')) { [string]$Environment['UCX_EXCHANGE_CERTIFICATE_PASSWORD'] } else { $null })
+        ClientSecret = & $read 'UCX_EXCHANGE_CLIENT_SECRET'; AccessToken = & $read 'EXO_ACCESS_TOKEN'
+        AuthorityBase = $script:DefaultAuthorityBase
+    }
+    foreach ($secret in @($settings.CertificatePassword, $settings.ClientSecret, $settings.AccessToken)) { if ($secret) { $script:SecretsToHide.Add($secret) } }
+    if ($auth -in @('certificate', 'clientSecret') -and $settings.AutomationAppId -notmatch $guid) { $problems.Add('UCX_DOCTOR_EXCHANGE_AUTOMATION_APP_ID must be the automation app id GUID (--exchange-app-id)') }
+    if ($auth -eq 'certificate') {
+        if ($null -eq $settings.CertificatePath) { $problems.Add('UCX_DOCTOR_EXCHANGE_CERTIFICATE_PATH must name the PFX file (--exchange-certificate-path)') }
+        elseif (-not (Test-Path -LiteralPath $settings.CertificatePath -PathType Leaf)) { $problems.Add("--exchange-certificate-path names '$($settings.CertificatePath)', which is not a file") }
+    }
+    if ($auth -eq 'clientSecret' -and $null -eq $settings.ClientSecret) { $problems.Add('UCX_EXCHANGE_CLIENT_SECRET must hold the automation app secret') }
+    if ($auth -eq 'accessToken' -and $null -eq $settings.AccessToken) { $problems.Add('EXO_ACCESS_TOKEN must hold an Exchange Online access token') }
+    if ($auth -eq 'interactive' -and $null -eq $settings.AdminUpn) { $problems.Add('UCX_DOCTOR_EXCHANGE_ADMIN_UPN must name the admin who signs in (--exchange-admin-upn)') }
+    if ($null -ne $settings.ManagedIdentityAccountId -and $settings.ManagedIdentityAccountId -notmatch $guid) { $problems.Add('UCX_DOCTOR_EXCHANGE_MANAGED_IDENTITY_ACCOUNT_ID must be a GUID (--exchange-managed-identity-account-id)') }
+    if ($problems.Count -gt 0) {
+        throw (New-UcxDiagnosisFailure -Stage 'input' -Message ('Invalid --exchange settings: ' + ($problems -join '; ') + '.'))
+    }
+    $settings
+}
+
+function Get-UcxMailboxFinding {
+    <#
+    .SYNOPSIS
+        Reads one mailbox, read-only: its FullAccess lines for the principal (any of its identities), IMAP, POP and SMTP AUTH.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [string] $Mailbox, [Parameter(Mandatory)] [AllowEmptyCollection()] [string[]] $PrincipalKey)
+    $finding = [ordered]@{ mailbox = $Mailbox; exists = $true; fullAccess = $false; fullAccessDenied = $false; users = @(); imapEnabled = $null; popEnabled = $null; smtpClientAuthenticationDisabled = $null }
+    $casMailbox = Get-UcxCasMailboxSetting -Mailbox $Mailbox -AllowMissing
+    if (-not $casMailbox.Exists) {
+        $finding.exists = $false
+        return $finding
+    }
+    $finding.imapEnabled = $casMailbox.ImapEnabled
+    $finding.popEnabled = $casMailbox.PopEnabled
+    $finding.smtpClientAuthenticationDisabled = $casMailbox.SmtpClientAuthenticationDisabled
+    # The whole list, as in the vendor's step 5: -User is documented for users and groups, not service principals.
+    $entries = @(Invoke-UcxExchangeStep -Step "Get-MailboxPermission $Mailbox" -Action { @(Get-MailboxPermission -Identity $Mailbox) } | Where-Object { $null -ne $_ })
+    $finding.users = @($entries | ForEach-Object { ([string]$_.User).Trim() } | Select-Object -Unique)
+    foreach ($entry in $entries) {
+        if ($PrincipalKey -notcontains ([string]$entry.User).Trim() -or (@($entry.AccessRights) -join ',') -notmatch 'FullAccess') { continue }
+        if ($entry.Deny) { $finding.fullAccessDenied = $true } else { $finding.fullAccess = $true }
+    }
+    $finding
+}
+
+function Get-UcxExchangeDiagnosis {
+    <#
+    .SYNOPSIS
+        Reads, and only reads, what the vendor's troubleshooting steps 4-6 check, for one app and its mailboxes.
+    .OUTPUTS
+        An ordered hashtable: schema, principal { found, objectId, displayName, identities }, mailboxes, organization.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [string] $AppId, [Parameter(Mandatory)] [string[]] $Mailboxes)
+    $all = Get-UcxExchangeServicePrincipalList
+    $principal = Get-UcxExchangeServicePrincipal -AppId $AppId -All $all
+    $report = [ordered]@{ schema = $script:DiagnosisSchema; principal = [ordered]@{ found = $false; objectId = $null; displayName = $null; identities = @() }; mailboxes = @(); organization = $null }
+    $keys = @()
+    if ($null -ne $principal) {
+        $objectId = Get-UcxPrincipalObjectId -Principal $principal
+        $name = [string]$principal.DisplayName
+        $keys = [string[]](Get-UcxPrincipalKey -AppId $AppId -ObjectId $(if ($objectId) { $objectId } else { $AppId }) -Name @($name) -All $all)
+        $report.principal = [ordered]@{ found = $true; objectId = $objectId; displayName = $name; identities = $keys }
+    }
+    $report.mailboxes = @(foreach ($mailbox in $Mailboxes) { Get-UcxMailboxFinding -Mailbox $mailbox -PrincipalKey $keys })
+    $report.organization = [ordered]@{ smtpClientAuthenticationDisabled = Get-UcxTransportSmtpSetting }
+    $report
+}
+
+function Connect-UcxExchangeForDiagnosis {
+    <#
+    .SYNOPSIS
+        Opens the doctor's one Exchange session with -CommandName (Get-* only) and checks every read cmdlet arrived.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [System.Collections.IDictionary] $Settings)
+    $parameters = @{ ShowBanner = $false; CommandName = $script:DiagnosisCommandNames; SkipLoadingFormatData = $true }
+    if ($Settings.ExchangeEnvironmentName -and $Settings.ExchangeEnvironmentName -ne 'O365Default') { $parameters.ExchangeEnvironmentName = $Settings.ExchangeEnvironmentName }
+    switch ($Settings.Auth) {
+        'certificate' {
+            $parameters.AppId = $Settings.AutomationAppId
+            $parameters.CertificateFilePath = (Resolve-Path -LiteralPath $Settings.CertificatePath).ProviderPath
+            if (-not [string]::IsNullOrEmpty($Settings.CertificatePassword)) { $parameters.CertificatePassword = ConvertTo-SecureString -String $Settings.CertificatePassword -AsPlainText -Force }
+            $parameters.Organization = $Settings.Organization
+        }
+        'clientSecret' {
+            $parameters.AccessToken = Get-UcxExchangeAccessToken -Organization $Settings.Organization -ClientId $Settings.AutomationAppId -ClientSecret $Settings.ClientSecret -AuthorityBase $Settings.AuthorityBase
+            $parameters.Organization = $Settings.Organization
+        }
+        'accessToken' {
+            $parameters.AccessToken = $Settings.AccessToken
+            # A delegated token belongs to an admin user; an app-only token names the organization instead.
+            if ($Settings.AdminUpn) { $parameters.UserPrincipalName = $Settings.AdminUpn } else { $parameters.Organization = $Settings.Organization }
+        }
+        'managedIdentity' {
+            $parameters.ManagedIdentity = $true
+            $parameters.Organization = $Settings.Organization
+            if ($Settings.ManagedIdentityAccountId) { $parameters.ManagedIdentityAccountId = $Settings.ManagedIdentityAccountId }
+        }
+        'interactive' { $parameters.UserPrincipalName = $Settings.AdminUpn }
+    }
+    try {
+        Invoke-UcxQuietly { Connect-ExchangeOnline @parameters }
+    } catch {
+        $firstLine = (Hide-UcxSecret $_.Exception.Message) -split "`r?`n" | Select-Object -First 1
+        throw (New-UcxDiagnosisFailure -Stage 'connect' -Message "Could not connect to Exchange Online for $($Settings.Organization) with --exchange $($Settings.Auth): $firstLine")
+    }
+    # A cmdlet missing after connect means the identity's Exchange roles do not grant it.
+    $missing = @($script:DiagnosisCommandNames | Where-Object { $null -eq (Get-Command -Name $_ -ErrorAction SilentlyContinue) })
+    if ($missing.Count -gt 0) {
+        throw (New-UcxDiagnosisFailure -Stage 'cmdlet' -Message "Connected, but Exchange did not grant $($missing -join ', ') to this identity, so the read-only checks cannot run.")
+    }
+}
+
+function Invoke-UcxMailDoctor {
+    <#
+    .SYNOPSIS
+        The doctor's entry point: read settings, load ExchangeOnlineManagement, connect once (Get-* only), read, print one JSON line.
+    .OUTPUTS
+        The process exit code: 0 findings printed, 1 a failure printed ({ failure: { stage, message } }).
+    #>
+    [CmdletBinding()]
+    [OutputType([int])]
+    param()
+    $connected = $false
+    try {
+        $settings = Get-UcxDiagnosisSetting
+        Reset-UcxRetryBudget -MaxWaitMinutes 1 -ResumeHint 'running the doctor again resumes'
+        try { Invoke-UcxQuietly { Import-Module ExchangeOnlineManagement -ErrorAction Stop -Verbose:$false } }
+        catch {
+            throw (New-UcxDiagnosisFailure -Stage 'module' -Message ('The ExchangeOnlineManagement module could not be loaded from PSModulePath: ' + ((Hide-UcxSecret $_.Exception.Message) -split "`r?`n" | Select-Object -First 1)))
+        }
+        Connect-UcxExchangeForDiagnosis -Settings $settings
+        $connected = $true
+        $report = Get-UcxExchangeDiagnosis -AppId $settings.AppId -Mailboxes $settings.Mailboxes 3>$null
+        [Console]::Out.WriteLine((ConvertTo-Json -InputObject $report -Depth 8 -Compress))
+        return 0
+    } catch {
+        $stage = 'connect'
+        if ($_.FullyQualifiedErrorId -match '^UcxMailDiagnose\.(\w+)') { $stage = $Matches[1] }
+        elseif ($connected) { $stage = 'read' }
+        $message = (Hide-UcxSecret $_.Exception.Message) -split "`r?`n" | Select-Object -First 1
+        [Console]::Out.WriteLine((ConvertTo-Json -InputObject ([ordered]@{ schema = $script:DiagnosisSchema; failure = [ordered]@{ stage = $stage; message = $message } }) -Compress))
+        return 1
+    } finally {
+        if ($connected) {
+            try { Invoke-UcxQuietly { Disconnect-ExchangeOnline -Confirm:$false -ErrorAction Stop } }
+            catch { Write-UcxLog ('disconnect failed: ' + $_.Exception.Message) }
+        }
+    }
+}
