@@ -253,17 +253,23 @@ function Get-UcxExchangeAccessToken {
     $token
 }
 
-function Connect-UcxExchangeOnline {
+function Get-UcxConnectParameter {
     <#
     .SYNOPSIS
-        Opens the one Exchange Online session of a run, in the mode chosen by exchangeAuth, without a banner.
+        Builds the Connect-ExchangeOnline parameters for the mode in Settings.Auth; the Exchange steps and the doctor share it.
+    .DESCRIPTION
+        In clientSecret mode it fetches the token first, so the caller reads its lifetime from $script:LastTokenLifetimeSeconds.
     #>
-    [CmdletBinding(SupportsShouldProcess)]
+    [CmdletBinding()]
+    [OutputType([hashtable])]
     param([Parameter(Mandatory)] [System.Collections.IDictionary] $Settings)
     # -CommandName imports only what the run calls and -SkipLoadingFormatData skips the format download (Connect-ExchangeOnline reference).
     $parameters = @{ ShowBanner = $false; SkipLoadingFormatData = $true }
     if ($Settings.Contains('CommandName') -and @($Settings.CommandName).Count -gt 0) { $parameters.CommandName = [string[]]@($Settings.CommandName) }
-    $tokenLifetime = $null
+    # National clouds are chosen by -ExchangeEnvironmentName (Connect-ExchangeOnline reference); O365Default is the default.
+    if ($Settings.Contains('ExchangeEnvironmentName') -and $Settings.ExchangeEnvironmentName -and $Settings.ExchangeEnvironmentName -ne 'O365Default') {
+        $parameters.ExchangeEnvironmentName = $Settings.ExchangeEnvironmentName
+    }
     switch ($Settings.Auth) {
         'certificate' {
             $parameters.AppId = $Settings.AutomationAppId
@@ -275,7 +281,6 @@ function Connect-UcxExchangeOnline {
         }
         'clientSecret' {
             $parameters.AccessToken = Get-UcxExchangeAccessToken -Organization $Settings.Organization -ClientId $Settings.AutomationAppId -ClientSecret $Settings.ClientSecret -AuthorityBase $Settings.AuthorityBase
-            $tokenLifetime = $script:LastTokenLifetimeSeconds
             $parameters.Organization = $Settings.Organization
         }
         'accessToken' {
@@ -289,7 +294,22 @@ function Connect-UcxExchangeOnline {
             if ($Settings.Contains('ManagedIdentityAccountId') -and $Settings.ManagedIdentityAccountId) { $parameters.ManagedIdentityAccountId = $Settings.ManagedIdentityAccountId }
             $parameters.Organization = $Settings.Organization
         }
+        # Only the doctor signs in interactively; the Exchange steps never run with a person at the keyboard.
+        'interactive' { $parameters.UserPrincipalName = $Settings.AdminUpn }
     }
+    $parameters
+}
+
+function Connect-UcxExchangeOnline {
+    <#
+    .SYNOPSIS
+        Opens the one Exchange Online session of a run, in the mode chosen by exchangeAuth, without a banner.
+    #>
+    [CmdletBinding(SupportsShouldProcess)]
+    param([Parameter(Mandatory)] [System.Collections.IDictionary] $Settings)
+    $parameters = Get-UcxConnectParameter -Settings $Settings
+    $tokenLifetime = $null
+    if ($Settings.Auth -eq 'clientSecret') { $tokenLifetime = $script:LastTokenLifetimeSeconds }
     if (-not $PSCmdlet.ShouldProcess($Settings.Organization, "Connect-ExchangeOnline ($($Settings.Auth))")) { return }
     try {
         Invoke-UcxQuietly { Connect-ExchangeOnline @parameters }

@@ -134,31 +134,8 @@ function Connect-UcxExchangeForDiagnosis {
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory)] [System.Collections.IDictionary] $Settings)
-    $parameters = @{ ShowBanner = $false; CommandName = $script:DiagnosisCommandNames; SkipLoadingFormatData = $true }
-    if ($Settings.ExchangeEnvironmentName -and $Settings.ExchangeEnvironmentName -ne 'O365Default') { $parameters.ExchangeEnvironmentName = $Settings.ExchangeEnvironmentName }
-    switch ($Settings.Auth) {
-        'certificate' {
-            $parameters.AppId = $Settings.AutomationAppId
-            $parameters.CertificateFilePath = (Resolve-Path -LiteralPath $Settings.CertificatePath).ProviderPath
-            if (-not [string]::IsNullOrEmpty($Settings.CertificatePassword)) { $parameters.CertificatePassword = ConvertTo-SecureString -String $Settings.CertificatePassword -AsPlainText -Force }
-            $parameters.Organization = $Settings.Organization
-        }
-        'clientSecret' {
-            $parameters.AccessToken = Get-UcxExchangeAccessToken -Organization $Settings.Organization -ClientId $Settings.AutomationAppId -ClientSecret $Settings.ClientSecret -AuthorityBase $Settings.AuthorityBase
-            $parameters.Organization = $Settings.Organization
-        }
-        'accessToken' {
-            $parameters.AccessToken = $Settings.AccessToken
-            # A delegated token belongs to an admin user; an app-only token names the organization instead.
-            if ($Settings.AdminUpn) { $parameters.UserPrincipalName = $Settings.AdminUpn } else { $parameters.Organization = $Settings.Organization }
-        }
-        'managedIdentity' {
-            $parameters.ManagedIdentity = $true
-            $parameters.Organization = $Settings.Organization
-            if ($Settings.ManagedIdentityAccountId) { $parameters.ManagedIdentityAccountId = $Settings.ManagedIdentityAccountId }
-        }
-        'interactive' { $parameters.UserPrincipalName = $Settings.AdminUpn }
-    }
+    $parameters = Get-UcxConnectParameter -Settings $Settings
+    $parameters.CommandName = $script:DiagnosisCommandNames
     try {
         Invoke-UcxQuietly { Connect-ExchangeOnline @parameters }
     } catch {
