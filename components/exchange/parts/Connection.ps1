@@ -84,6 +84,19 @@ function Invoke-UcxQuietly {
     }
 }
 
+function Get-UcxProcessEnvironment {
+    <#
+    .SYNOPSIS
+        Copies the process environment into a hashtable, the form the settings readers take (tests pass their own).
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param()
+    $environment = @{}
+    foreach ($entry in [Environment]::GetEnvironmentVariables().GetEnumerator()) { $environment[[string]$entry.Key] = [string]$entry.Value }
+    $environment
+}
+
 function Get-UcxExchangeSetting {
     <#
     .SYNOPSIS
@@ -93,10 +106,7 @@ function Get-UcxExchangeSetting {
     #>
     [CmdletBinding()]
     param([System.Collections.IDictionary] $Environment)
-    if ($null -eq $Environment) {
-        $Environment = @{}
-        foreach ($entry in [Environment]::GetEnvironmentVariables().GetEnumerator()) { $Environment[[string]$entry.Key] = [string]$entry.Value }
-    }
+    if ($null -eq $Environment) { $Environment = Get-UcxProcessEnvironment }
     $read = { param($name) if ($Environment.Contains($name) -and -not [string]::IsNullOrWhiteSpace([string]$Environment[$name])) { ([string]$Environment[$name]).Trim() } else { $null } }
     $problems = New-Object System.Collections.Generic.List[string]
     $guid = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
