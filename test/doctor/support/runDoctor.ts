@@ -1,16 +1,10 @@
-import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { REPO_ROOT, runToolProcess, ToolRun } from "../../support/runToolProcess";
 
-/** The repository root, where `node --import tsx tools/doctor/main.ts` runs. */
-export const REPO_ROOT = join(__dirname, "..", "..", "..");
+export { REPO_ROOT };
 
 /** What one doctor run printed and returned. */
-export interface DoctorRun {
-    readonly code: number | null;
-    readonly stdout: string;
-    readonly stderr: string;
-    readonly elapsedMs: number;
-}
+export type DoctorRun = ToolRun;
 
 /** The `--json` document the doctor prints. */
 export interface DoctorJson {
@@ -24,27 +18,7 @@ export function runDoctorProcess(
     env: NodeJS.ProcessEnv,
     hardLimitMs = 60_000,
 ): Promise<DoctorRun> {
-    const started = Date.now();
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", join("tools", "doctor", "main.ts"), ...args], {
-            cwd: REPO_ROOT,
-            env,
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        const killer = setTimeout(() => child.kill("SIGKILL"), hardLimitMs);
-        child.on("error", (error) => {
-            clearTimeout(killer);
-            reject(error);
-        });
-        child.on("close", (code) => {
-            clearTimeout(killer);
-            resolve({ code, stdout, stderr, elapsedMs: Date.now() - started });
-        });
-    });
+    return runToolProcess(join("tools", "doctor", "main.ts"), args, env, { hardLimitMs });
 }
 
 /** Parses the JSON output, with the raw text in the error when it is not JSON. */

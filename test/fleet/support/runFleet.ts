@@ -1,9 +1,8 @@
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { FleetIo, runFleet } from "../../../tools/fleet/main";
+import { REPO_ROOT, runToolProcess } from "../../support/runToolProcess";
 
-/** The repository root: the ucx-mail project directory, with its Pulumi.yaml. */
-export const REPO_ROOT = join(__dirname, "..", "..", "..");
+export { REPO_ROOT };
 
 /** What one fleet run printed and returned. */
 export interface FleetRun {
@@ -35,28 +34,5 @@ export async function runFleetInProcess(
 
 /** Runs `node --import tsx tools/fleet/main.ts`, exactly as `npm run fleet` does, with piped stdout and stderr. */
 export function runFleetProcess(args: readonly string[], env: NodeJS.ProcessEnv, cwd = REPO_ROOT): Promise<FleetRun> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(
-            process.execPath,
-            ["--import", "tsx", join(REPO_ROOT, "tools", "fleet", "main.ts"), ...args],
-            {
-                cwd,
-                env,
-                stdio: ["ignore", "pipe", "pipe"],
-            },
-        );
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-        child.on("error", (error) => {
-            clearTimeout(killer);
-            reject(error);
-        });
-        child.on("close", (code) => {
-            clearTimeout(killer);
-            resolve({ code, stdout, stderr });
-        });
-    });
+    return runToolProcess(join("tools", "fleet", "main.ts"), args, env, { cwd });
 }
