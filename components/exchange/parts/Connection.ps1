@@ -97,6 +97,17 @@ function Get-UcxProcessEnvironment {
     $environment
 }
 
+function New-UcxEnvironmentReader {
+    <#
+    .SYNOPSIS
+        Returns a block that reads one variable from Environment: trimmed, or $null when it is unset or blank.
+    #>
+    [CmdletBinding()]
+    [OutputType([scriptblock])]
+    param([Parameter(Mandatory)] [System.Collections.IDictionary] $Environment)
+    { param($name) if ($Environment.Contains($name) -and -not [string]::IsNullOrWhiteSpace([string]$Environment[$name])) { ([string]$Environment[$name]).Trim() } else { $null } }.GetNewClosure()
+}
+
 function Get-UcxExchangeSetting {
     <#
     .SYNOPSIS
@@ -107,7 +118,7 @@ function Get-UcxExchangeSetting {
     [CmdletBinding()]
     param([System.Collections.IDictionary] $Environment)
     if ($null -eq $Environment) { $Environment = Get-UcxProcessEnvironment }
-    $read = { param($name) if ($Environment.Contains($name) -and -not [string]::IsNullOrWhiteSpace([string]$Environment[$name])) { ([string]$Environment[$name]).Trim() } else { $null } }
+    $read = New-UcxEnvironmentReader -Environment $Environment
     $problems = New-Object System.Collections.Generic.List[string]
     $guid = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
 

@@ -31,7 +31,7 @@ function Get-UcxDiagnosisSetting {
     [CmdletBinding()]
     param([System.Collections.IDictionary] $Environment)
     if ($null -eq $Environment) { $Environment = Get-UcxProcessEnvironment }
-    $read = { param($name) if ($Environment.Contains($name) -and -not [string]::IsNullOrWhiteSpace([string]$Environment[$name])) { ([string]$Environment[$name]).Trim() } else { $null } }
+    $read = New-UcxEnvironmentReader -Environment $Environment
     $guid = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
     $problems = New-Object System.Collections.Generic.List[string]
     $auth = & $read 'UCX_DOCTOR_EXCHANGE_AUTH'
