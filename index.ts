@@ -49,6 +49,8 @@ export const clientSecret = pulumi.secret(rotatingSecret.value);
 export const clientSecretExpiresAt = rotatingSecret.expiresAt;
 export const nextSecretRotationAt = rotatingSecret.nextRotationAt;
 export const previousSecretExpiresAt = rotatingSecret.previousExpiresAt;
+// Read back by the next run (ROTATION_OUTPUT_NAMES in components/clientSecret.ts): the secret the suite may hold.
+export const clientSecretSlot = rotatingSecret.exported;
 export const mailboxes = config.mailboxes;
 export const exchangeServicePrincipalName = config.exchangeServicePrincipalName;
 export const exchangeSetupScript = config.exchange.mode === "manual" ? exchangeAccess.setupScript : undefined;

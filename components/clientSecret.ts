@@ -1,20 +1,36 @@
 // The app registration's client secret, rotated through ordinary `pulumi up` runs with no outage: two
 // ApplicationPassword slots that take turns, and a small ledger in the stack state that remembers which slot is
-// newest. The rotation rules live in rotationSchedule.ts; this file only turns them into resources.
+// newest. The ledger advances from what the stack's saved outputs committed, read back through a StackReference
+// to the stack itself, so a run that failed after the ledger's step never costs the suite its secret. The rotation
+// rules live in rotationSchedule.ts; this file only turns them into resources.
 
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import {
     advanceRotation,
+    committedRotationState,
     currentInstant,
     rotationRequest,
     sameRotationState,
     slotDisplayName,
     summarizeRotation,
+    type ExportedSlot,
     type RotationRequest,
     type RotationState,
+    type SavedRotationOutputs,
     type SlotName,
 } from "./rotationSchedule";
+
+/**
+ * The names index.ts exports the rotation outputs under. The next run reads them back from the stack's saved
+ * outputs, so renaming one here renames it there.
+ */
+export const ROTATION_OUTPUT_NAMES = {
+    exported: "clientSecretSlot",
+    expiresAt: "clientSecretExpiresAt",
+    nextRotationAt: "nextSecretRotationAt",
+    previousExpiresAt: "previousSecretExpiresAt",
+} as const satisfies Record<keyof SavedRotationOutputs, string>;
 
 export interface RotatingClientSecretArgs {
     /** The app registration's Pulumi id, "/applications/<objectId>". */
@@ -25,13 +41,18 @@ export interface RotatingClientSecretArgs {
     readonly rotationKey: string;
 }
 
-/** The ledger's inputs as the engine hands them back; `state` is what the previous run decided, if anything. */
+/**
+ * The ledger's inputs as the engine hands them back; `state` is what the previous run decided, if anything, and
+ * `saved` what the stack's outputs held when this run started.
+ */
 interface LedgerInputs extends RotationRequest {
     readonly state?: RotationState;
+    readonly saved?: SavedRotationOutputs;
 }
 
 // Captured by value when Pulumi serializes the provider below, so the deployed ledger runs exactly this code.
 const advance = advanceRotation;
+const committed = committedRotationState;
 const sameState = sameRotationState;
 
 /**
@@ -46,7 +67,7 @@ export const rotationLedgerProvider: pulumi.dynamic.ResourceProvider = {
             rotationDays: news.rotationDays,
             rotationKeyDigest: news.rotationKeyDigest,
         };
-        return { inputs: { ...news, state: advance(olds.state, request) } };
+        return { inputs: { ...news, state: advance(committed(olds.state, news.saved), request) } };
     },
     async diff(_id: string, olds: LedgerInputs, news: LedgerInputs) {
         return { changes: !sameState(olds.state, news.state), replaces: [], deleteBeforeReplace: false };
@@ -63,9 +84,53 @@ export const rotationLedgerProvider: pulumi.dynamic.ResourceProvider = {
 class RotationLedger extends pulumi.dynamic.Resource {
     declare readonly state: pulumi.Output<RotationState>;
 
-    constructor(name: string, request: RotationRequest, opts: pulumi.CustomResourceOptions) {
-        super(rotationLedgerProvider, name, { ...request, state: undefined }, opts, undefined, "RotationLedger");
+    constructor(
+        name: string,
+        request: RotationRequest,
+        saved: pulumi.Input<SavedRotationOutputs>,
+        opts: pulumi.CustomResourceOptions,
+    ) {
+        super(rotationLedgerProvider, name, { ...request, saved, state: undefined }, opts, undefined, "RotationLedger");
     }
+}
+
+/** The fully qualified name of the stack this program runs in, as a StackReference takes it. */
+function ownStackName(): string {
+    return `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+}
+
+/**
+ * The rotation outputs the stack's last saved outputs hold. The engine answers a StackReference with the outputs of
+ * the latest saved snapshot (GetStackOutputs in pkg/backend/backend.go): during a run those are the previous run's,
+ * since the root stack's outputs are written only when the run ends (deployment_executor.go), and on the stack's
+ * first run there are none.
+ */
+function savedRotationOutputs(self: pulumi.StackReference): pulumi.Output<SavedRotationOutputs> {
+    const plain = (name: string) => self.getOutput(name) as pulumi.Output<unknown>;
+    const text = (value: unknown) => (typeof value === "string" ? value : undefined);
+    return pulumi
+        .all([
+            plain(ROTATION_OUTPUT_NAMES.exported),
+            plain(ROTATION_OUTPUT_NAMES.expiresAt),
+            plain(ROTATION_OUTPUT_NAMES.nextRotationAt),
+            plain(ROTATION_OUTPUT_NAMES.previousExpiresAt),
+        ])
+        .apply(([exported, expiresAt, nextRotationAt, previousExpiresAt]: unknown[]) => ({
+            ...(isExportedSlot(exported) ? { exported: { slot: exported.slot, generation: exported.generation } } : {}),
+            ...(text(expiresAt) ? { expiresAt: text(expiresAt) } : {}),
+            ...(text(nextRotationAt) ? { nextRotationAt: text(nextRotationAt) } : {}),
+            ...(text(previousExpiresAt) ? { previousExpiresAt: text(previousExpiresAt) } : {}),
+        }));
+}
+
+/** Saved outputs are read back from the state file: take only a well-formed slot and generation. */
+function isExportedSlot(value: unknown): value is ExportedSlot {
+    const candidate = value as Partial<ExportedSlot> | undefined;
+    return (
+        (candidate?.slot === "a" || candidate?.slot === "b") &&
+        Number.isInteger(candidate.generation) &&
+        (candidate.generation ?? 0) > 0
+    );
 }
 
 /**
@@ -83,13 +148,16 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
     readonly previousExpiresAt: pulumi.Output<string | undefined>;
     /** The slot that holds `value` ("a" or "b"). */
     readonly exportedSlot: pulumi.Output<SlotName>;
+    /** The slot and generation of `value`: index.ts exports it, and the next run reads it back. */
+    readonly exported: pulumi.Output<ExportedSlot>;
 
     constructor(name: string, args: RotatingClientSecretArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ucx-mail:index:RotatingClientSecret", name, {}, opts);
 
         // Validates secretRotationDays (2 · P within Entra's 24 months) before anything is declared.
         const request = rotationRequest(currentInstant(), args.rotationDays, args.rotationKey);
-        const ledger = new RotationLedger(`${name}-ledger`, request, { parent: this });
+        const self = new pulumi.StackReference(`${name}-saved-outputs`, { name: ownStackName() }, { parent: this });
+        const ledger = new RotationLedger(`${name}-ledger`, request, savedRotationOutputs(self), { parent: this });
         const state = ledger.state;
 
         const slot = (slotName: SlotName) => {
@@ -111,6 +179,7 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
 
         const summary = state.apply(summarizeRotation);
         this.exportedSlot = summary.apply((s) => s.exportedSlot);
+        this.exported = summary.apply((s) => s.exported);
         this.value = pulumi.secret(
             pulumi
                 .all([this.exportedSlot, slots.a.value, slots.b.value])
@@ -126,6 +195,7 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
             nextRotationAt: this.nextRotationAt,
             previousExpiresAt: this.previousExpiresAt,
             exportedSlot: this.exportedSlot,
+            exported: this.exported,
         });
     }
 }
