@@ -158,8 +158,13 @@ function quote(value: unknown): string {
     return JSON.stringify(printable.length > 80 ? `${printable.slice(0, 77)}...` : printable);
 }
 
+/** Key names the Pulumi CLI checks for secret-looking values (keyPattern in pkg/cmd/pulumi/config/config.go). */
+export const SECRET_LOOKING_KEY_NAME = /passwd|pass|password|pwd|secret|token/i;
+
+/** The command that sets `key`; the CLI refuses a random-looking value of such a key without --plaintext/--secret. */
 function setCommand(key: string, example: string, secret = false): string {
-    return `pulumi config set ${secret ? "--secret " : ""}${key} ${example}`;
+    const flag = secret ? "--secret " : SECRET_LOOKING_KEY_NAME.test(key) ? "--plaintext " : "";
+    return `pulumi config set ${flag}${key} ${example}`;
 }
 
 /** Suggests the accepted key closest to a misspelt one. */

@@ -154,7 +154,7 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
         assert.equal(run.code, 1);
         assert.deepEqual(failedIds(report), ["token"]);
         assert.match(check(report, "token").message, /AADSTS7000222/);
-        assert.match(check(report, "token").fix ?? "", /pulumi config set ucx-mail:secretRotationKey/);
+        assert.match(check(report, "token").fix ?? "", /pulumi config set --plaintext ucx-mail:secretRotationKey/);
         assertNoSecrets(run);
     });
 

@@ -70,7 +70,7 @@ export function diagnoseEntraFailure(failure: EntraFailure, context: FixContext)
             return {
                 message: `The client secret has expired (AADSTS7000222).${said}`,
                 fix:
-                    `Rotate the secret now: pulumi config set ucx-mail:secretRotationKey <any new text>, then pulumi up, ` +
+                    `Rotate the secret now: pulumi config set --plaintext ucx-mail:secretRotationKey <any new text>, then pulumi up, ` +
                     `then paste the new clientSecret output into the Imagicle suite's Email provider settings (vendor troubleshooting step 1).`,
             };
         case 700016:
@@ -119,7 +119,7 @@ export function diagnoseEntraFailure(failure: EntraFailure, context: FixContext)
                     `Find out who disabled it first: Entra admin center > Enterprise applications > the app > Properties > "Enabled for users to sign in". ` +
                     `If an admin turned it off, set it back to Yes. If it is on there, Microsoft may have disabled the app itself ` +
                     `(disabledByMicrosoftStatus on the app registration, e.g. after a leaked credential): check the app registration's ` +
-                    `Overview and Microsoft's notice, rotate the secret (pulumi config set ucx-mail:secretRotationKey <any new text>, pulumi up) ` +
+                    `Overview and Microsoft's notice, rotate the secret (pulumi config set --plaintext ucx-mail:secretRotationKey <any new text>, pulumi up) ` +
                     `and open a support case if it stays disabled.`,
             };
         // Entra error codes: 900382 "Confidential Client is not supported in Cross Cloud request"; 90038
@@ -283,7 +283,7 @@ function diagnoseSenderRestriction(text: string, context: FixContext): Diagnosis
             message: `Exchange has blocked ${context.mailbox} from sending (restricted sender): ${text}`,
             fix:
                 `The mailbox is on the Restricted entities list, usually after sending what looked like spam. Find out why (a leaked secret can mean someone ` +
-                `else sent through it: rotate it with pulumi config set ucx-mail:secretRotationKey <any new text> and pulumi up), then release it in the ` +
+                `else sent through it: rotate it with pulumi config set --plaintext ucx-mail:secretRotationKey <any new text> and pulumi up), then release it in the ` +
                 `Microsoft Defender portal (Email & collaboration > Review > Restricted entities, https://security.microsoft.com/restrictedentities). The recipient is not the problem.`,
         };
     }
