@@ -106,24 +106,24 @@ function ownStackName(): string {
  * first run there are none.
  */
 function savedRotationOutputs(self: pulumi.StackReference): pulumi.Output<SavedRotationOutputs> {
-    const plain = (name: string) => self.getOutput(name) as pulumi.Output<unknown>;
-    const text = (value: unknown) => (typeof value === "string" ? value : undefined);
+    const names = Object.entries(ROTATION_OUTPUT_NAMES) as [keyof SavedRotationOutputs, string][];
     return pulumi
-        .all([
-            plain(ROTATION_OUTPUT_NAMES.exported),
-            plain(ROTATION_OUTPUT_NAMES.expiresAt),
-            plain(ROTATION_OUTPUT_NAMES.nextRotationAt),
-            plain(ROTATION_OUTPUT_NAMES.previousExpiresAt),
-        ])
-        .apply(([exported, expiresAt, nextRotationAt, previousExpiresAt]: unknown[]) => ({
-            ...(isExportedSlot(exported) ? { exported: { slot: exported.slot, generation: exported.generation } } : {}),
-            ...(text(expiresAt) ? { expiresAt: text(expiresAt) } : {}),
-            ...(text(nextRotationAt) ? { nextRotationAt: text(nextRotationAt) } : {}),
-            ...(text(previousExpiresAt) ? { previousExpiresAt: text(previousExpiresAt) } : {}),
-        }));
+        .all(names.map(([, outputName]) => self.getOutput(outputName) as pulumi.Output<unknown>))
+        .apply((values: unknown[]) => {
+            const saved: Record<string, unknown> = {};
+            names.forEach(([field], index) => {
+                const value = values[index];
+                if (field === "exported" && isExportedSlot(value)) {
+                    saved[field] = { slot: value.slot, generation: value.generation };
+                } else if (field !== "exported" && isPeriodBoundary(value)) {
+                    saved[field] = value;
+                }
+            });
+            return saved as SavedRotationOutputs;
+        });
 }
 
-/** Saved outputs are read back from the state file: take only a well-formed slot and generation. */
+/** Saved outputs come back from the state file: take only a well-formed slot and generation. */
 function isExportedSlot(value: unknown): value is ExportedSlot {
     const candidate = value as Partial<ExportedSlot> | undefined;
     return (
@@ -131,6 +131,11 @@ function isExportedSlot(value: unknown): value is ExportedSlot {
         Number.isInteger(candidate.generation) &&
         (candidate.generation ?? 0) > 0
     );
+}
+
+/** ... and only dates in the form the rotation writes them: a period boundary, midnight UTC. */
+function isPeriodBoundary(value: unknown): value is string {
+    return typeof value === "string" && /^\d{4}-\d\d-\d\dT00:00:00Z$/.test(value) && !Number.isNaN(Date.parse(value));
 }
 
 /**
