@@ -1,3 +1,4 @@
+import { escapeUntrustedText } from "../untrustedText";
 import { mapWithConcurrency } from "./boundedConcurrency";
 import { FleetUsageError, parseFleetArgs, USAGE } from "./cliArgs";
 import { createProgressLine } from "./progressLine";
@@ -73,7 +74,7 @@ export async function runFleet(argv: readonly string[], io: FleetIo): Promise<nu
         if (error instanceof PulumiCallError) {
             // Without the list of stacks there is no report: most often not the project directory, or not logged in.
             io.stderr(
-                `fleet: ${error.message}; run the fleet from the ucx-mail project directory, logged in to the stacks' backend.\n`,
+                `fleet: ${escapeUntrustedText(error.message)}; run the fleet from the ucx-mail project directory, logged in to the stacks' backend.\n`,
             );
             return EXIT_USAGE_ERROR;
         }

@@ -1,4 +1,4 @@
-import { FLEET_OUTPUT_KEYS, REQUIRED_OUTPUT_KEYS, StackSnapshot } from "./stackReading";
+import { FLEET_OUTPUT_KEYS, GUID_KEYS, REQUIRED_OUTPUT_KEYS, StackSnapshot } from "./stackReading";
 
 export type FleetStatus = "ok" | "warn" | "fail";
 
@@ -130,7 +130,7 @@ function outputFindings(snapshot: StackSnapshot): Finding[] {
     }
     const findings: Finding[] = outputs.malformed.map(({ key, printed }) => ({
         status: "warn",
-        message: `output ${key} is not usable: ${printed}${key.endsWith("At") ? " is not an ISO 8601 time" : ""}`,
+        message: `output ${key} is not usable: ${printed}${key.endsWith("At") ? " is not an ISO 8601 time" : GUID_KEYS.includes(key) ? " is not a GUID" : ""}`,
         action: redeploy,
     }));
     for (const key of REQUIRED_OUTPUT_KEYS.filter((required) => !present.includes(required))) {
