@@ -274,9 +274,15 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
         assertNoSecrets(run);
     });
 
-    it("wrong tenant: token fails with AADSTS90002 and the tenant ID fix", async () => {
+    it("wrong tenant: token fails with AADSTS90002 at the token request (no discovery first) and the tenant ID fix", async () => {
         world.setScenario();
+        const requestsBefore = world.entra.requests.length;
         const { run, report } = await doctor(world.doctorArgs({ tenant: "00000000-aaaa-4bbb-8ccc-000000000000" }));
+        // MSAL has Microsoft's endpoints built in and asks no discovery document; the doctor makes it do the same here,
+        // so the unknown tenant is answered where Entra answers it: the token POST (invalid_request, 90002).
+        assert.deepEqual(world.entra.requests.slice(requestsBefore), [
+            "POST /00000000-aaaa-4bbb-8ccc-000000000000/oauth2/v2.0/token",
+        ]);
         assert.equal(run.code, 1);
         assert.deepEqual(failedIds(report), ["token"]);
         assert.match(
