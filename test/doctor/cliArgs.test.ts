@@ -6,6 +6,7 @@ import {
     DEFAULT_TIMEOUT_MS,
     parseDoctorFlags,
     resolveDoctorOptions,
+    smtpPortWarning,
     UsageError,
 } from "../../tools/doctor/cliArgs";
 
@@ -395,5 +396,24 @@ describe("resolveDoctorOptions", () => {
         );
         assert.equal(overridden.mailbox, "second@contoso.com");
         assert.equal(overridden.clientSecret, ENV.UCX_MAIL_CLIENT_SECRET);
+    });
+});
+
+describe("smtpPortWarning", () => {
+    it("warns when port 465 is used with a Microsoft host: Exchange Online offers STARTTLS on 587 only", () => {
+        for (const cloud of ["public", "usgov", "dod", "china"]) {
+            const options = resolveDoctorOptions(
+                parseDoctorFlags([...BASE, "--cloud", cloud, "--smtp-port", "465"]),
+                ENV,
+            );
+            assert.match(smtpPortWarning(options) ?? "", /STARTTLS on port 587, not TLS on 465/, cloud);
+        }
+        assert.match(smtpPortWarning({ smtpHost: "SMTP-mail.Outlook.com", smtpPort: 465 }) ?? "", /587/);
+    });
+
+    it("stays quiet for 587, and for 465 on a server that is not Microsoft's", () => {
+        assert.equal(smtpPortWarning(resolveDoctorOptions(parseDoctorFlags(BASE), ENV)), undefined);
+        assert.equal(smtpPortWarning({ smtpHost: "127.0.0.1", smtpPort: 465 }), undefined);
+        assert.equal(smtpPortWarning({ smtpHost: "mail.office365.com.example.net", smtpPort: 465 }), undefined);
     });
 });

@@ -353,6 +353,22 @@ export function resolveDoctorOptions(
     };
 }
 
+// Microsoft's mail hosts, by suffix: every cloud's SMTP and IMAP host, and Outlook.com's.
+const MICROSOFT_MAIL_HOST = /(^|\.)(office365\.com|outlook\.com|office365\.us|outlook\.cn)$/i;
+
+/**
+ * A warning when --smtp-port 465 points at a Microsoft host: Exchange Online takes SMTP AUTH with STARTTLS on 587
+ * only ("Authenticate an IMAP, POP or SMTP connection using OAuth": smtp.office365.com, port 587), so 465 can only
+ * time out or be refused. Undefined when there is nothing to say.
+ */
+export function smtpPortWarning(options: Pick<DoctorOptions, "smtpHost" | "smtpPort">): string | undefined {
+    if (options.smtpPort !== 465 || !MICROSOFT_MAIL_HOST.test(options.smtpHost)) return undefined;
+    return (
+        `--smtp-port 465 with ${options.smtpHost}: Exchange Online offers SMTP AUTH only with STARTTLS on port 587, ` +
+        `not TLS on 465. Drop --smtp-port (587 is the default), and set the suite to port 587 with STARTTLS too.`
+    );
+}
+
 /**
  * The Exchange connection: flags first, then what the stack knows. Throws one UsageError naming every missing value;
  * secrets are only checked for presence in the environment, never read into the options.

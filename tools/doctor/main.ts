@@ -6,6 +6,7 @@ import {
     parseDoctorFlags,
     resolveDoctorOptions,
     SECRET_ENV_VAR,
+    smtpPortWarning,
     StackValues,
     USAGE,
     UsageError,
@@ -147,6 +148,8 @@ export async function runDoctor(argv: readonly string[], env: NodeJS.ProcessEnv,
             }
         }
         const options = resolveDoctorOptions(flags, env, stackValues);
+        const portWarning = smtpPortWarning(options);
+        if (portWarning) io.stderr(redactSecrets(`doctor: warning: ${portWarning}\n`, knownSecrets));
         const { report, secrets } = await runChecks(options, () => new Date(), env);
         knownSecrets.push(...secrets);
         const text = options.json ? renderJson(report) : renderTable(report, { colour: io.colour, width: io.width });
