@@ -393,7 +393,7 @@ function diagnoseSenderRestriction(text: string, context: FixContext): Diagnosis
             message: `Exchange has blocked outgoing mail for the whole tenant (tenant threshold exceeded): ${text}`,
             fix:
                 `The tenant sent too much spam or bulk mail (often a compromised account, connector or server), or its subscription lapsed. ` +
-                `Find and stop the source (a leaked secret can be it: rotate with pulumi config set ucx-mail:secretRotationKey <any new text> and pulumi up), ` +
+                `Find and stop the source (a leaked secret can be it: rotate with pulumi config set --plaintext ucx-mail:secretRotationKey <any new text> and pulumi up), ` +
                 `then open a Microsoft 365 support case to lift the block. The recipient is not the problem.`,
         };
     }
