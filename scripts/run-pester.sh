@@ -13,4 +13,5 @@ if ! dotnet tool run pwsh -NoProfile -Command 'exit 0' >/dev/null 2>&1 || [ ! -f
   exit 0
 fi
 
-dotnet tool run pwsh -NoProfile -NonInteractive -File scripts/run-pester.ps1 -PesterManifest "$(pwd)/$pester_manifest"
+# Extra arguments (-ShardCount n -ShardIndex i) go to run-pester.ps1.
+dotnet tool run pwsh -NoProfile -NonInteractive -File scripts/run-pester.ps1 -PesterManifest "$(pwd)/$pester_manifest" "$@"

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The whole test run behind `npm test`: type check, lint, the node tests and the Pester suites, side by side.
+# Each step alone leaves a core idle (one PowerShell process at a time, node tests waiting on servers and child
+# processes), so they run together: the Pester suites in two PowerShell processes (shards), the node test files two at
+# a time (test:unit). Output stays readable: the node tests stream live; the type check, lint and each Pester shard
+# are held back and printed whole after them, in that order. The run fails if any step failed, once all
+# steps have finished.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+
+# PowerShell's start-up telemetry costs every pwsh process CPU time and changes nothing the tests look at.
+export POWERSHELL_TELEMETRY_OPTOUT=1
+
+# Starts a command in the background as step <name>: its output goes to $logs/<name>.log, its exit code and
+# seconds to $logs/<name>.rc.
+start_step() {
+  local name=$1
+  shift
+  (
+    started=$SECONDS
+    "$@" >"$logs/$name.log" 2>&1
+    # Written whole, then renamed: finish_step reads it as soon as it exists.
+    echo "$? $((SECONDS - started))" >"$logs/$name.rc.part" && mv "$logs/$name.rc.part" "$logs/$name.rc"
+  ) &
+}
+
+# Prints a background step's output and records its result once it has finished.
+failed=()
+summary=()
+finish_step() {
+  local name=$1
+  while [ ! -f "$logs/$name.rc" ]; do sleep 1; done
+  read -r code seconds <"$logs/$name.rc"
+  echo "=== $name (exit $code, ${seconds}s) ==="
+  cat "$logs/$name.log"
+  summary+=("$name: exit $code, ${seconds}s")
+  if [ "$code" != "0" ]; then failed+=("$name"); fi
+}
+
+start_step pester-1 bash scripts/run-pester.sh -ShardCount 2 -ShardIndex 0
+start_step pester-2 bash scripts/run-pester.sh -ShardCount 2 -ShardIndex 1
+start_step typecheck npm run --silent typecheck
+start_step lint npm run --silent lint
+
+echo "=== test:unit (live; type check, lint and Pester follow) ==="
+started=$SECONDS
+npm run --silent test:unit
+code=$?
+summary+=("test:unit: exit $code, $((SECONDS - started))s")
+if [ "$code" != "0" ]; then failed+=("test:unit"); fi
+
+finish_step typecheck
+finish_step lint
+finish_step pester-1
+finish_step pester-2
+wait
+
+echo "=== summary ==="
+printf '%s\n' "${summary[@]}"
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "all steps passed"
