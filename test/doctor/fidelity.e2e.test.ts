@@ -58,7 +58,8 @@ async function doctor(args: string[]): Promise<{ run: DoctorRun; report: DoctorJ
     return { run, report: parseDoctorJson(run) };
 }
 
-describe("doctor fidelity to Entra's and Exchange's real answers", { timeout: 240_000 }, () => {
+// A guard against a hang, not a speed check: npm test runs this file next to others on a busy machine.
+describe("doctor fidelity to Entra's and Exchange's real answers", { timeout: 600_000 }, () => {
     before(async () => {
         world = await startDoctorWorld();
     });
