@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { DoctorWorld, startDoctorWorld } from "./support/doctorWorld";
+import { DoctorWorld, SHORT_TIMEOUT_MS, startDoctorWorld } from "./support/doctorWorld";
 import { createFakePulumiCli } from "./support/fakePulumiCli";
 import { DoctorJson, DoctorRun, parseDoctorJson, runDoctorProcess } from "./support/runDoctor";
 
@@ -324,7 +324,7 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
         world.setScenario();
         const acceptedBefore = world.silent.accepted();
         const { run, report } = await doctor([
-            ...world.doctorArgs({ smtpPort: world.silent.port, timeoutMs: 1500 }),
+            ...world.doctorArgs({ smtpPort: world.silent.port, timeoutMs: SHORT_TIMEOUT_MS }),
             "--send-test-to",
             RECIPIENT,
         ]);
@@ -335,7 +335,9 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
         // The port took the connection but never greeted: told apart from a port nobody answers and from a slow login.
         assert.match(
             smtp.message,
-            new RegExp(`connected to 127\\.0\\.0\\.1:${world.silent.port}, but no greeting came within 1500 ms`),
+            new RegExp(
+                `connected to 127\\.0\\.0\\.1:${world.silent.port}, but no greeting came within ${SHORT_TIMEOUT_MS} ms`,
+            ),
         );
         assert.match(smtp.fix ?? "", /proxy or TLS-inspecting firewall/);
         assert.equal(check(report, "token").status, "pass");
@@ -347,13 +349,16 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
 
     it("a silent authority: token fails within the timeout, and a silent SMTP port is still reported", async () => {
         world.setScenario();
-        const args = world.doctorArgs({ smtpPort: world.silent.port, timeoutMs: 1500 });
+        const args = world.doctorArgs({ smtpPort: world.silent.port, timeoutMs: SHORT_TIMEOUT_MS });
         args[args.indexOf("--authority-host") + 1] = `https://127.0.0.1:${world.silent.port}`;
         const { run, report } = await doctor(args);
         assert.equal(run.code, 1);
         assert.deepEqual(failedIds(report), ["token", "smtp"]);
-        assert.match(check(report, "token").message, /token: no answer from https:\/\/127\.0\.0\.1:\d+ within 1500 ms/);
-        assert.match(check(report, "smtp").message, /but no greeting came within 1500 ms/);
+        assert.match(
+            check(report, "token").message,
+            new RegExp(`token: no answer from https://127\\.0\\.0\\.1:\\d+ within ${SHORT_TIMEOUT_MS} ms`),
+        );
+        assert.match(check(report, "smtp").message, new RegExp(`but no greeting came within ${SHORT_TIMEOUT_MS} ms`));
         assertNoSecrets(run);
     });
 

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { connect as tlsConnect } from "node:tls";
-import { DoctorWorld, startDoctorWorld } from "./support/doctorWorld";
+import { DoctorWorld, SHORT_TIMEOUT_MS, startDoctorWorld } from "./support/doctorWorld";
 import { EXCHANGE_REFUSAL_DELAY_MS } from "./support/exchangeImapServer";
 import { DoctorJson, DoctorRun, parseDoctorJson, runDoctorProcess } from "./support/runDoctor";
 
@@ -167,11 +167,17 @@ describe("doctor fidelity to Entra's and Exchange's real answers", { timeout: 60
         world.exchangeImap.refusalDelayMs = EXCHANGE_REFUSAL_DELAY_MS;
         try {
             world.setScenario({ exchangeServicePrincipal: false });
-            const short = await doctor(world.doctorArgs({ imapPort: world.exchangeImap.port, timeoutMs: 1500 }));
+            const short = await doctor(
+                world.doctorArgs({ imapPort: world.exchangeImap.port, timeoutMs: SHORT_TIMEOUT_MS }),
+            );
             for (const id of ["smtp", "imap"]) {
                 const entry = check(short.report, id);
                 assert.equal(entry.status, "fail", id);
-                assert.match(entry.message, /answered, but the login did not finish within 1500 ms/, id);
+                assert.match(
+                    entry.message,
+                    new RegExp(`answered, but the login did not finish within ${SHORT_TIMEOUT_MS} ms`),
+                    id,
+                );
                 assert.match(entry.fix ?? "", /--timeout-ms/, id);
                 assert.doesNotMatch(entry.fix ?? "", /firewall|proxy/, id);
             }
@@ -189,14 +195,24 @@ describe("doctor fidelity to Entra's and Exchange's real answers", { timeout: 60
         world.setScenario();
         // The silent port accepts TCP and never speaks: for SMTP (plain TCP first) that is "connected, no greeting".
         const { report } = await doctor(
-            world.doctorArgs({ smtpPort: world.silent.port, imapPort: world.exchangeImap.port, timeoutMs: 1000 }),
+            world.doctorArgs({
+                smtpPort: world.silent.port,
+                imapPort: world.exchangeImap.port,
+                timeoutMs: SHORT_TIMEOUT_MS,
+            }),
         );
         const smtp = check(report, "smtp");
-        assert.match(smtp.message, /connected to 127\.0\.0\.1:\d+, but no greeting came within 1000 ms/);
+        assert.match(
+            smtp.message,
+            new RegExp(`connected to 127\\.0\\.0\\.1:\\d+, but no greeting came within ${SHORT_TIMEOUT_MS} ms`),
+        );
         assert.doesNotMatch(smtp.fix ?? "", /raise --timeout-ms\b.*verdict/);
         // IMAP is TLS from the first byte: a silent port never completes the handshake, which is no connection.
-        const silentImap = await doctor(world.doctorArgs({ imapPort: world.silent.port, timeoutMs: 1000 }));
-        assert.match(check(silentImap.report, "imap").message, /no answer from 127\.0\.0\.1:\d+ within 1000 ms/);
+        const silentImap = await doctor(world.doctorArgs({ imapPort: world.silent.port, timeoutMs: SHORT_TIMEOUT_MS }));
+        assert.match(
+            check(silentImap.report, "imap").message,
+            new RegExp(`no answer from 127\\.0\\.0\\.1:\\d+ within ${SHORT_TIMEOUT_MS} ms`),
+        );
     });
 
     it("'authenticated but not connected' names FullAccess on the user= mailbox first, IMAP off second", async () => {

@@ -36,6 +36,13 @@ export interface DoctorWorld {
     stop(): Promise<void>;
 }
 
+/**
+ * --timeout-ms for runs that wait out a silent port or a late refusal. The healthy checks of the same run (token,
+ * TLS handshakes) must finish within it too, on a busy 2-core machine that runs test files side by side; it stays
+ * below EXCHANGE_REFUSAL_DELAY_MS (5.6 s), so a late refusal still comes after it.
+ */
+export const SHORT_TIMEOUT_MS = 4000;
+
 /** Starts the CA, the Entra token server, the Exchange SMTP fake, Dovecot and a silent port. */
 export async function startDoctorWorld(
     options: {
