@@ -1,4 +1,4 @@
-import { CLOUD_ENDPOINTS, CloudName, isCloudName } from "./cloudEndpoints";
+import { CLOUD_ENDPOINTS, CloudName, ENVIRONMENT, isCloudName, PATTERNS, SETTINGS } from "../../components/contract";
 
 /** A command line the doctor cannot run with; main prints the one-line message and exits 2. */
 export class UsageError extends Error {
@@ -138,14 +138,14 @@ export interface DoctorOptions {
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Connect-ExchangeOnline alone takes 10-20 s, so the Exchange checks get their own, longer bound. */
 export const DEFAULT_EXCHANGE_TIMEOUT_MS = 90_000;
-export const SECRET_ENV_VAR = "UCX_MAIL_CLIENT_SECRET";
+export const SECRET_ENV_VAR = ENVIRONMENT.mailClientSecret;
 /** The secrets the Exchange connection reads, the same variables as the Exchange steps; never flags, never printed. */
 export const EXCHANGE_SECRET_ENV_VARS = [
-    "UCX_EXCHANGE_CERTIFICATE_PASSWORD",
-    "UCX_EXCHANGE_CLIENT_SECRET",
-    "EXO_ACCESS_TOKEN",
+    ENVIRONMENT.certificatePassword,
+    ENVIRONMENT.clientSecret,
+    ENVIRONMENT.accessToken,
 ] as const;
-const DEFAULT_EXCHANGE_SERVICE_PRINCIPAL_NAME = "UCXSuiteMail";
+const DEFAULT_EXCHANGE_SERVICE_PRINCIPAL_NAME = SETTINGS.defaults.exchangeServicePrincipalName;
 
 export const USAGE = `Usage: npm run doctor -- --tenant <tenant id> --client-id <application client id> --mailbox <address>
     [--cloud public|usgov|dod|china] [--authority-host <https url>]
@@ -166,7 +166,7 @@ ExchangeOnlineManagement module from PSModulePath. Connecting takes 10-20 s, so 
 --exchange-timeout-ms (default ${DEFAULT_EXCHANGE_TIMEOUT_MS / 1000} s) for pwsh, the module, the connection and every check. Their secrets come
 only from ${EXCHANGE_SECRET_ENV_VARS.join(", ")}. Without --exchange they are skipped.`;
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const GUID = PATTERNS.guid;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const HOST = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$|^\[?[0-9a-f:]+\]?$/i;

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import { ExchangeOptions } from "./cliArgs";
-import { CloudName, CLOUD_ENDPOINTS } from "./cloudEndpoints";
+import { CloudName, CLOUD_ENDPOINTS } from "../../components/contract";
 
 /** The repository root: the doctor entry script and the project's dotnet tool manifest live here. */
 const REPO_ROOT = join(__dirname, "..", "..");
