@@ -4,6 +4,7 @@
 import {
     CLOUD_ENDPOINTS,
     CLOUD_NAMES,
+    cloudOfAzureadEnvironment,
     cloudsOfOrganization,
     MICROSOFT,
     PATTERNS,
@@ -145,6 +146,8 @@ export function formatConfigProblems(problems: readonly ConfigProblem[]): string
 }
 
 export interface ParseOptions {
+    /** The stack's `azuread:environment`, if set: it must name the same cloud as `cloud`. */
+    readonly azureadEnvironment?: string;
     /** Whether a secret key's value is stored encrypted; plain-text secrets are refused. */
     readonly isStoredAsSecret?: (key: (typeof SECRET_CONFIG_KEYS)[number]) => boolean;
 }
@@ -423,6 +426,18 @@ function checkOrganizationCloud(reader: ConfigReader, organization: string, clou
     );
 }
 
+/** A stack-wide azuread:environment of another cloud would send every Entra call there, whatever `cloud` says. */
+function checkAzureadEnvironment(reader: ConfigReader, environment: string, cloud: CloudName): void {
+    const named = cloudOfAzureadEnvironment(environment);
+    if (named === cloud) return;
+    const wanted = CLOUD_ENDPOINTS[cloud].azureadEnvironment;
+    reader.report(
+        "cloud",
+        `is ${cloud}, but azuread:environment ${quote(environment)} ${named === undefined ? "names no cloud ucx-mail supports" : `is the ${named} cloud`}.`,
+        `pulumi config rm azuread:environment (ucx-mail sets ${wanted} from cloud)${named === undefined ? "" : `, or pulumi config set cloud ${named}`}.`,
+    );
+}
+
 function readExchangeConnection(reader: ConfigReader, cloud: CloudName): ExchangeConnectionSettings {
     const mode = reader.choice("exchangeAuth", EXCHANGE_AUTH_MODES, CONFIG_DEFAULTS.exchangeAuth);
     const maxWaitMinutes = reader.integer(
@@ -559,6 +574,9 @@ export function parseUcxMailConfig(raw: RawConfig, options: ParseOptions = {}): 
     }
 
     const cloud = reader.choice("cloud", CLOUDS, CONFIG_DEFAULTS.cloud);
+    if (options.azureadEnvironment !== undefined && options.azureadEnvironment.trim() !== "") {
+        checkAzureadEnvironment(reader, options.azureadEnvironment, cloud);
+    }
     const mailboxes = readMailboxes(reader);
     const displayName = reader.safeText("displayName", CONFIG_DEFAULTS.displayName, "ImagicleEmailProvider", 120);
     const permissions = readPermissions(reader);

@@ -12,6 +12,8 @@ export interface CloudEndpoints {
     readonly description: string;
     /** The azuread provider's `environment` for this cloud. */
     readonly azureadEnvironment: string;
+    /** Every `environment` value the azuread provider reads as this cloud (its documented aliases). */
+    readonly azureadEnvironmentNames: readonly string[];
     /** Connect-ExchangeOnline -ExchangeEnvironmentName for this cloud. */
     readonly exchangeEnvironmentName: string;
     /** Entra ID sign-in host, as an https origin. */
@@ -54,6 +56,12 @@ export function cloudsOfOrganization(organization: string): CloudName[] {
         const suffix = `.${CLOUD_ENDPOINTS[cloud].organizationSuffix}`;
         return lower.endsWith(suffix) && PATTERNS.initialDomainLabel.test(lower.slice(0, -suffix.length));
     });
+}
+
+/** The cloud an azuread `environment` value names (aliases included), or undefined for a value no cloud uses. */
+export function cloudOfAzureadEnvironment(environment: string): CloudName | undefined {
+    const lower = environment.trim().toLowerCase();
+    return CLOUD_NAMES.find((cloud) => CLOUD_ENDPOINTS[cloud].azureadEnvironmentNames.includes(lower));
 }
 
 /** Facts about Microsoft's first-party applications and Exchange roles. */

@@ -214,3 +214,81 @@ Describe 'Connect-ExchangeOnline per exchangeAuth' {
         }
     }
 }
+
+Describe 'national clouds (UCX_EXCHANGE_CLOUD)' {
+    BeforeAll {
+        $script:Clouds = @(
+            @{ Cloud = 'usgov'; Organization = 'contoso.onmicrosoft.us'; Environment = 'O365USGovGCCHigh' }
+            @{ Cloud = 'dod'; Organization = 'contoso.onmicrosoft.us'; Environment = 'O365USGovDoD' }
+            @{ Cloud = 'china'; Organization = 'contoso.partner.onmschina.cn'; Environment = 'O365China' }
+        )
+        function New-CloudTenant([hashtable] $Cloud) {
+            New-ConnectTenant @{ Organization = $Cloud.Organization; ExchangeEnvironment = $Cloud.Environment }
+        }
+    }
+    It 'connects each national tenant with its -ExchangeEnvironmentName' {
+        foreach ($cloud in $Clouds) {
+            $tenantPath = New-CloudTenant $cloud
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment managedIdentity @{
+                    UCX_EXCHANGE_CLOUD = $cloud.Cloud; UCX_EXCHANGE_ORGANIZATION = $cloud.Organization
+                })
+            $run.ExitCode | Should -Be 0 -Because "$($cloud.Cloud): $($run.Stderr)"
+            (Get-OnlyConnect $tenantPath).ExchangeEnvironmentName | Should -Be $cloud.Environment
+        }
+    }
+    It 'a public stack passes no -ExchangeEnvironmentName, as before the setting existed' {
+        $tenantPath = New-ConnectTenant
+        $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment managedIdentity)
+        $run.ExitCode | Should -Be 0 -Because $run.Stderr
+        (Get-OnlyConnect $tenantPath).Contains('ExchangeEnvironmentName') | Should -BeFalse
+    }
+    It 'refuses, before connecting, an organization of another cloud and an unknown cloud name' {
+        $tenantPath = New-CloudTenant $Clouds[0]
+        $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment managedIdentity @{ UCX_EXCHANGE_ORGANIZATION = 'contoso.onmicrosoft.us' })
+        $run.ExitCode | Should -Be 2
+        $run.Stderr | Should -Match 'UCX_EXCHANGE_ORGANIZATION .*public cloud.*contoso\.onmicrosoft\.com'
+        $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment managedIdentity @{ UCX_EXCHANGE_CLOUD = 'gcchigh' })
+        $run.ExitCode | Should -Be 2
+        $run.Stderr | Should -Match 'UCX_EXCHANGE_CLOUD must be one of public, usgov, dod, china'
+        @((Get-FakeExchangeTenant -Path $tenantPath).connects).Count | Should -Be 0
+    }
+    Context 'clientSecret in DoD' {
+        BeforeAll {
+            # A JWT whose aud is DoD's Exchange resource, as the DoD authority issues for its scope.
+            $payload = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('{"aud":"https://outlook-dod.office365.us","roles":["Exchange.ManageAsApp"]}')).TrimEnd('=').Replace('+', '-').Replace('/', '_')
+            $script:DodToken = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.$payload.sig"
+            $info = [System.Diagnostics.ProcessStartInfo]::new('node')
+            $info.ArgumentList.Add((Join-Path $PSScriptRoot 'fake/token-endpoint.mjs'))
+            $info.RedirectStandardOutput = $true
+            $info.UseShellExecute = $false
+            $info.Environment['TOKEN_TENANT'] = 'contoso.onmicrosoft.us'
+            $info.Environment['TOKEN_CLIENT_ID'] = $AutomationAppId
+            $info.Environment['TOKEN_CLIENT_SECRET'] = $ClientSecret
+            $info.Environment['TOKEN_VALUE'] = $DodToken
+            $info.Environment['TOKEN_SCOPE'] = 'https://outlook-dod.office365.us/.default'
+            $script:DodEndpoint = [System.Diagnostics.Process]::Start($info)
+            $script:DodAuthority = 'http://127.0.0.1:' + $DodEndpoint.StandardOutput.ReadLine().Trim()
+        }
+        AfterAll { if ($DodEndpoint -and -not $DodEndpoint.HasExited) { $DodEndpoint.Kill() } }
+
+        It 'asks for the DoD Exchange scope and connects with O365USGovDoD and a token of that audience' {
+            $tenantPath = New-CloudTenant $Clouds[1]
+            $tenant = Get-FakeExchangeTenant -Path $tenantPath
+            $tenant.config.expected.accessToken = $DodToken
+            Set-Content -LiteralPath $tenantPath -Value ($tenant | ConvertTo-Json -Depth 20)
+            $environment = New-ConnectEnvironment clientSecret @{
+                UCX_EXCHANGE_CLOUD = 'dod'; UCX_EXCHANGE_ORGANIZATION = 'contoso.onmicrosoft.us'; UCX_EXCHANGE_AUTOMATION_APP_ID = $AutomationAppId
+                UCX_EXCHANGE_CLIENT_SECRET = $ClientSecret; UCX_EXCHANGE_TEST_AUTHORITY = $DodAuthority
+            }
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment $environment
+            $run.ExitCode | Should -Be 0 -Because $run.Stderr
+            $connect = Get-OnlyConnect $tenantPath
+            $connect.ExchangeEnvironmentName | Should -Be 'O365USGovDoD'
+            $run.Stdout + $run.Stderr | Should -Not -BeLike "*$DodToken*"
+            # The GCC High scope is another resource: the DoD authority refuses it.
+            $environment.UCX_EXCHANGE_CLOUD = 'usgov'
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath (New-CloudTenant $Clouds[0]) -Environment $environment
+            $run.ExitCode | Should -Be 3
+        }
+    }
+}
