@@ -64,6 +64,9 @@ export function cloudOfAzureadEnvironment(environment: string): CloudName | unde
     return CLOUD_NAMES.find((cloud) => CLOUD_ENDPOINTS[cloud].azureadEnvironmentNames.includes(lower));
 }
 
+/** The whole file, for the manual script that renders it. */
+export const CONTRACT = contract;
+
 /** Facts about Microsoft's first-party applications and Exchange roles. */
 export const MICROSOFT = contract.microsoft;
 
