@@ -258,6 +258,31 @@ describe("resolveDoctorOptions", () => {
         assert.equal(china.customAuthority, false);
     });
 
+    it("takes the hosts from the stack's cloud with --stack, and --cloud still wins", () => {
+        const flags = parseDoctorFlags([...BASE, "--stack", "customer-gcchigh"]);
+        const fromStack = resolveDoctorOptions(flags, ENV, { cloud: "usgov" });
+        assert.equal(fromStack.cloud, "usgov");
+        assert.deepEqual(
+            [fromStack.authorityHost, fromStack.smtpHost, fromStack.exchangeResourceHost],
+            ["https://login.microsoftonline.us", "smtp.office365.us", "outlook.office365.us"],
+        );
+        const overridden = parseDoctorFlags([...BASE, "--stack", "customer-gcchigh", "--cloud", "dod"]);
+        assert.equal(resolveDoctorOptions(overridden, ENV, { cloud: "usgov" }).cloud, "dod");
+        assert.match(
+            usageMessage(() => resolveDoctorOptions(flags, ENV, { cloud: "gcchigh" })),
+            /ucx-mail:cloud "gcchigh", which is not one of public, usgov, dod, china/,
+        );
+    });
+
+    it("quotes the stack's own Exchange principal name in fixes, not a fixed one", () => {
+        const flags = parseDoctorFlags([...BASE, "--stack", "customer"]);
+        assert.equal(
+            resolveDoctorOptions(flags, ENV, { exchangeServicePrincipalName: "Fax Relay" }).servicePrincipalName,
+            "Fax Relay",
+        );
+        assert.equal(resolveDoctorOptions(flags, ENV).servicePrincipalName, "UCXSuiteMail");
+    });
+
     it("takes DoD's endpoints from Microsoft's cloud table", () => {
         const dod = resolveDoctorOptions(parseDoctorFlags([...BASE, "--cloud", "dod"]), ENV);
         assert.deepEqual(

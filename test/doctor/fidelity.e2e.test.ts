@@ -50,7 +50,7 @@ describe("doctor fidelity to Entra's and Exchange's real answers", { timeout: 24
         assert.match(token.message, new RegExp(`oid\\) ${world.tenant.servicePrincipalObjectId}`));
         assert.match(
             check(report, "smtp").fix ?? "",
-            new RegExp(`-ObjectId ${world.tenant.servicePrincipalObjectId} `),
+            new RegExp(`-ObjectId '${world.tenant.servicePrincipalObjectId}' `),
         );
         assert.doesNotMatch(check(report, "smtp").fix ?? "", /<Enterprise application object id>/);
         assertNoSecrets(run);
@@ -60,7 +60,7 @@ describe("doctor fidelity to Entra's and Exchange's real answers", { timeout: 24
         world.setScenario({ exchangeServicePrincipal: false });
         const given = "22222222-2222-4222-8222-222222222222";
         const { report } = await doctor([...world.doctorArgs(), "--service-principal-object-id", given]);
-        assert.match(check(report, "smtp").fix ?? "", new RegExp(`-ObjectId ${given} `));
+        assert.match(check(report, "smtp").fix ?? "", new RegExp(`-ObjectId '${given}' `));
     });
 
     it("wrong cloud (AADSTS900382, AADSTS90038): the fix names --cloud usgov/dod and the Azure Government portal", async () => {
@@ -139,7 +139,7 @@ describe("doctor fidelity to Entra's and Exchange's real answers", { timeout: 24
         assert.equal(imap.status, "fail");
         assert.match(imap.message, /User is authenticated but not connected/);
         assert.match(imap.fix ?? "", /^Check, in this order: 1\) IMAP is enabled/);
-        assert.match(imap.fix ?? "", new RegExp(`Set-CASMailbox -Identity ${world.mailbox} -ImapEnabled \\$true`));
+        assert.match(imap.fix ?? "", new RegExp(`Set-CASMailbox -Identity '${world.mailbox}' -ImapEnabled \\$true`));
         assertNoSecrets(run);
     });
 

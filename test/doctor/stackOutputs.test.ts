@@ -88,6 +88,7 @@ describe("stack outputs", () => {
             exchangeOrganization: "contoso.onmicrosoft.com",
             exchangeAppId: "11111111-1111-4111-8111-111111111111",
             exchangeCertificatePath: "/certs/automation.pfx",
+            cloud: "dod",
         });
         try {
             const values = await readStackExchangeConfig("customer-prod", {
@@ -98,6 +99,7 @@ describe("stack outputs", () => {
                 exchangeOrganization: "contoso.onmicrosoft.com",
                 exchangeAppId: "11111111-1111-4111-8111-111111111111",
                 exchangeCertificatePath: "/certs/automation.pfx",
+                cloud: "dod",
             });
             assert.match(withConfig.calls().at(-1) ?? "", /^config --json --stack customer-prod$/);
         } finally {

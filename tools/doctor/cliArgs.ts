@@ -94,6 +94,8 @@ export interface StackValues {
     readonly servicePrincipalObjectId?: string;
     /** Output exchangeServicePrincipalName: the DisplayName given to New-ServicePrincipal. */
     readonly exchangeServicePrincipalName?: string;
+    /** Stack config ucx-mail:cloud: the tenant's cloud, whose hosts the doctor uses unless --cloud says otherwise. */
+    readonly cloud?: string;
     /** Stack config ucx-mail:exchangeOrganization, exchangeAppId, exchangeCertificatePath, exchangeManagedIdentityAccountId, exchangeAdminUpn. */
     readonly exchangeOrganization?: string;
     readonly exchangeAppId?: string;
@@ -131,6 +133,8 @@ export interface DoctorOptions {
     readonly stackMailboxes?: readonly string[];
     /** The Enterprise application object id (flag, then stack; main falls back to the token's oid), so fixes paste as they are. */
     readonly servicePrincipalObjectId?: string;
+    /** The DisplayName fixes give New-ServicePrincipal: the stack's exchangeServicePrincipalName, else the default. */
+    readonly servicePrincipalName: string;
     /** Set with --exchange: how to run the read-only Exchange checks. */
     readonly exchange?: ExchangeOptions;
 }
@@ -307,7 +311,7 @@ export function resolveDoctorOptions(
     env: Readonly<Record<string, string | undefined>>,
     stackValues: StackValues = {},
 ): DoctorOptions {
-    const cloud = flags.cloud ?? "public";
+    const cloud = flags.cloud ?? stackCloud(stackValues.cloud, flags.stack);
     const endpoints = CLOUD_ENDPOINTS[cloud];
     const tenantId = flags.tenant ?? stackValues.tenantId;
     const clientId = flags.clientId ?? stackValues.applicationClientId;
@@ -347,6 +351,7 @@ export function resolveDoctorOptions(
         stackMailboxes: flags.stack ? stackValues.mailboxes : undefined,
         servicePrincipalObjectId:
             flags.servicePrincipalObjectId ?? (flags.stack ? stackValues.servicePrincipalObjectId : undefined),
+        servicePrincipalName: stackValues.exchangeServicePrincipalName ?? DEFAULT_EXCHANGE_SERVICE_PRINCIPAL_NAME,
         exchange,
     };
 }
@@ -438,6 +443,18 @@ function optionalInteger(
         throw new UsageError(`${flag} must be a whole number from ${min} to ${max}; got "${value}".`);
     }
     return number;
+}
+
+/** The stack's `cloud` setting (unset: public); a value the program would refuse is a usage error here too. */
+function stackCloud(value: string | undefined, stack: string | undefined): CloudName {
+    if (value === undefined) return "public";
+    const lower = value.trim().toLowerCase();
+    if (!isCloudName(lower)) {
+        throw new UsageError(
+            `stack "${stack}" has ucx-mail:cloud ${JSON.stringify(value)}, which is not one of ${Object.keys(CLOUD_ENDPOINTS).join(", ")}; fix it, or pass --cloud.`,
+        );
+    }
+    return lower;
 }
 
 function optionalCloud(value: string | undefined): CloudName | undefined {

@@ -138,13 +138,12 @@ export async function runDoctor(argv: readonly string[], env: NodeJS.ProcessEnv,
                 timeoutMs: Math.max(flags.timeoutMs ?? 0, 30_000),
             });
             knownSecrets.push(stackValues.clientSecret);
-            if (flags.exchange !== undefined) {
-                const exchangeConfig = await readStackExchangeConfig(flags.stack, {
-                    env,
-                    timeoutMs: Math.max(flags.timeoutMs ?? 0, 30_000),
-                });
-                stackValues = { ...exchangeConfig, ...stackValues };
-            }
+            // The stack's cloud picks the hosts, so its config is read even without --exchange.
+            const stackConfig = await readStackExchangeConfig(flags.stack, {
+                env,
+                timeoutMs: Math.max(flags.timeoutMs ?? 0, 30_000),
+            });
+            stackValues = { ...stackConfig, ...stackValues };
         }
         const options = resolveDoctorOptions(flags, env, stackValues);
         const { report, secrets } = await runChecks(options, () => new Date(), env);

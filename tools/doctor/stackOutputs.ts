@@ -89,8 +89,9 @@ export function parseStackOutputs(json: string): StackValues {
     };
 }
 
-/** The ucx-mail config keys that fill in the --exchange flags. */
+/** The ucx-mail config keys the doctor reads: the cloud (its hosts) and those that fill in the --exchange flags. */
 const EXCHANGE_CONFIG_KEYS = {
+    "ucx-mail:cloud": "cloud",
     "ucx-mail:exchangeOrganization": "exchangeOrganization",
     "ucx-mail:exchangeAppId": "exchangeAppId",
     "ucx-mail:exchangeCertificatePath": "exchangeCertificatePath",
@@ -99,8 +100,8 @@ const EXCHANGE_CONFIG_KEYS = {
 } as const;
 
 /**
- * Reads the stack's Exchange connection settings with `pulumi config --json --stack <name>`, without --show-secrets:
- * none of these keys is a secret, and the Exchange secrets come from the environment only.
+ * Reads the stack's cloud and Exchange connection settings with `pulumi config --json --stack <name>`, without
+ * --show-secrets: none of these keys is a secret, and the Exchange secrets come from the environment only.
  */
 export function readStackExchangeConfig(stack: string, options: StackReadOptions): Promise<StackValues> {
     return runPulumiJson(
