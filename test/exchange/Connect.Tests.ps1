@@ -38,6 +38,21 @@ BeforeAll {
         $connects[0]
     }
 
+    # The loopback token endpoint for one tenant, token and scope; returns the process and its authority URL.
+    function Start-TokenEndpoint([string] $Tenant, [string] $Token, [string] $Scope = 'https://outlook.office365.com/.default') {
+        $info = [System.Diagnostics.ProcessStartInfo]::new('node')
+        $info.ArgumentList.Add((Join-Path $PSScriptRoot 'fake/token-endpoint.mjs'))
+        $info.RedirectStandardOutput = $true
+        $info.UseShellExecute = $false
+        $info.Environment['TOKEN_TENANT'] = $Tenant
+        $info.Environment['TOKEN_CLIENT_ID'] = $AutomationAppId
+        $info.Environment['TOKEN_CLIENT_SECRET'] = $ClientSecret
+        $info.Environment['TOKEN_VALUE'] = $Token
+        $info.Environment['TOKEN_SCOPE'] = $Scope
+        $process = [System.Diagnostics.Process]::Start($info)
+        @{ Process = $process; Authority = 'http://127.0.0.1:' + $process.StandardOutput.ReadLine().Trim() }
+    }
+
     $script:CertificatePath = Join-Path $TestDrive 'automation.pfx'
     Set-Content -LiteralPath $CertificatePath -Value 'not a real certificate: the fake only checks that the file exists'
 }
@@ -77,16 +92,9 @@ Describe 'Connect-ExchangeOnline per exchangeAuth' {
 
     Context 'clientSecret' {
         BeforeAll {
-            $info = [System.Diagnostics.ProcessStartInfo]::new('node')
-            $info.ArgumentList.Add((Join-Path $PSScriptRoot 'fake/token-endpoint.mjs'))
-            $info.RedirectStandardOutput = $true
-            $info.UseShellExecute = $false
-            $info.Environment['TOKEN_TENANT'] = 'contoso.onmicrosoft.com'
-            $info.Environment['TOKEN_CLIENT_ID'] = $AutomationAppId
-            $info.Environment['TOKEN_CLIENT_SECRET'] = $ClientSecret
-            $info.Environment['TOKEN_VALUE'] = $IssuedToken
-            $script:TokenEndpoint = [System.Diagnostics.Process]::Start($info)
-            $script:TokenAuthority = 'http://127.0.0.1:' + $TokenEndpoint.StandardOutput.ReadLine().Trim()
+            $endpoint = Start-TokenEndpoint -Tenant 'contoso.onmicrosoft.com' -Token $IssuedToken
+            $script:TokenEndpoint = $endpoint.Process
+            $script:TokenAuthority = $endpoint.Authority
         }
         AfterAll { if ($TokenEndpoint -and -not $TokenEndpoint.HasExited) { $TokenEndpoint.Kill() } }
 
@@ -252,22 +260,28 @@ Describe 'national clouds (UCX_EXCHANGE_CLOUD)' {
         $run.Stderr | Should -Match 'UCX_EXCHANGE_CLOUD must be one of public, usgov, dod, china'
         @((Get-FakeExchangeTenant -Path $tenantPath).connects).Count | Should -Be 0
     }
+    It 'a token for another cloud''s Exchange is refused by the fake, as a resource refuses a foreign audience' {
+        $payload = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('{"aud":"https://outlook.office365.com"}')).TrimEnd('=').Replace('+', '-').Replace('/', '_')
+        $commercialToken = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.$payload.sig"
+        $tenantPath = New-CloudTenant $Clouds[0]
+        $tenant = Get-FakeExchangeTenant -Path $tenantPath
+        $tenant.config.expected.accessToken = $commercialToken
+        Set-Content -LiteralPath $tenantPath -Value ($tenant | ConvertTo-Json -Depth 20)
+        $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment accessToken @{
+                UCX_EXCHANGE_CLOUD = 'usgov'; UCX_EXCHANGE_ORGANIZATION = 'contoso.onmicrosoft.us'; EXO_ACCESS_TOKEN = $commercialToken
+            })
+        $run.ExitCode | Should -Be 3
+        $run.Stderr | Should -Match 'UnAuthorized'
+        @((Get-FakeExchangeTenant -Path $tenantPath).writes).Count | Should -Be 0
+    }
     Context 'clientSecret in DoD' {
         BeforeAll {
             # A JWT whose aud is DoD's Exchange resource, as the DoD authority issues for its scope.
             $payload = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('{"aud":"https://outlook-dod.office365.us","roles":["Exchange.ManageAsApp"]}')).TrimEnd('=').Replace('+', '-').Replace('/', '_')
             $script:DodToken = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.$payload.sig"
-            $info = [System.Diagnostics.ProcessStartInfo]::new('node')
-            $info.ArgumentList.Add((Join-Path $PSScriptRoot 'fake/token-endpoint.mjs'))
-            $info.RedirectStandardOutput = $true
-            $info.UseShellExecute = $false
-            $info.Environment['TOKEN_TENANT'] = 'contoso.onmicrosoft.us'
-            $info.Environment['TOKEN_CLIENT_ID'] = $AutomationAppId
-            $info.Environment['TOKEN_CLIENT_SECRET'] = $ClientSecret
-            $info.Environment['TOKEN_VALUE'] = $DodToken
-            $info.Environment['TOKEN_SCOPE'] = 'https://outlook-dod.office365.us/.default'
-            $script:DodEndpoint = [System.Diagnostics.Process]::Start($info)
-            $script:DodAuthority = 'http://127.0.0.1:' + $DodEndpoint.StandardOutput.ReadLine().Trim()
+            $endpoint = Start-TokenEndpoint -Tenant 'contoso.onmicrosoft.us' -Token $DodToken -Scope 'https://outlook-dod.office365.us/.default'
+            $script:DodEndpoint = $endpoint.Process
+            $script:DodAuthority = $endpoint.Authority
         }
         AfterAll { if ($DodEndpoint -and -not $DodEndpoint.HasExited) { $DodEndpoint.Kill() } }
 
