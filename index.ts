@@ -49,6 +49,9 @@ export const clientSecret = pulumi.secret(rotatingSecret.value);
 export const clientSecretExpiresAt = rotatingSecret.expiresAt;
 export const nextSecretRotationAt = rotatingSecret.nextRotationAt;
 export const previousSecretExpiresAt = rotatingSecret.previousExpiresAt;
+// Key ids are not secret: doctor --handover matches them with Graph's record of which secret the suite last used.
+export const clientSecretKeyId = rotatingSecret.keyId;
+export const previousSecretKeyId = rotatingSecret.previousKeyId;
 export const mailboxes = config.mailboxes;
 export const exchangeServicePrincipalName = config.exchangeServicePrincipalName;
 export const exchangeSetupScript = config.exchange.mode === "manual" ? exchangeAccess.setupScript : undefined;
