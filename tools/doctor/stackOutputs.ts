@@ -86,6 +86,10 @@ export function parseStackOutputs(json: string): StackValues {
         clientSecretExpiresAt: stringOrUndefined(record.clientSecretExpiresAt),
         servicePrincipalObjectId: stringOrUndefined(record.servicePrincipalObjectId),
         exchangeServicePrincipalName: stringOrUndefined(record.exchangeServicePrincipalName),
+        clientSecretKeyId: stringOrUndefined(record.clientSecretKeyId),
+        previousSecretKeyId: stringOrUndefined(record.previousSecretKeyId),
+        previousSecretExpiresAt: stringOrUndefined(record.previousSecretExpiresAt),
+        applicationObjectId: stringOrUndefined(record.applicationObjectId),
     };
 }
 
@@ -111,7 +115,7 @@ export function readStackExchangeConfig(stack: string, options: StackReadOptions
     );
 }
 
-/** Picks the Exchange settings out of `pulumi config --json` text ({ "<ns>:<key>": { value, secret } }). Pure. */
+/** Picks the Exchange settings and secretRotationDays out of `pulumi config --json` text ({ "<ns>:<key>": { value, secret } }). Pure. */
 export function parseStackExchangeConfig(json: string): StackValues {
     let config: unknown;
     try {
@@ -127,7 +131,10 @@ export function parseStackExchangeConfig(json: string): StackValues {
         const value = entry && entry.secret !== true ? stringOrUndefined(entry.value) : undefined;
         if (value !== undefined) values[field] = value;
     }
-    return values;
+    // --preflight checks the configured rotation period; `pulumi config --json` prints it as a string.
+    const rotation = record["ucx-mail:secretRotationDays"] as { value?: unknown } | undefined;
+    const rotationDays = Number(rotation?.value);
+    return Number.isInteger(rotationDays) ? { ...values, secretRotationDays: rotationDays } : values;
 }
 
 function stringOrUndefined(value: unknown): string | undefined {
