@@ -171,6 +171,16 @@ describe("doctor --preflight against the Graph stand-in", () => {
         assert.match(strict.message, /^The app's policy "ucx-mail exemption" caps/);
     });
 
+    it("prints a policy's name from Graph only in a terminal-safe form", async () => {
+        graph.scenario.appPolicies[APP_OBJECT_ID] = [
+            { ...appPolicy([restriction("passwordAddition")]), displayName: "evil\u001b[2J\u202ename" },
+        ];
+        const result = await check();
+        assert.equal(result.status, "fail");
+        assert.ok(!result.message.includes("\u001b") && !result.message.includes("\u202e"), result.message);
+        assert.match(result.message, /evil\\u001b\[2J\\u202ename/);
+    });
+
     it("reads every page of the app's policies", async () => {
         graph.scenario.pageSize = 1;
         graph.scenario.appPolicies[APP_OBJECT_ID] = [

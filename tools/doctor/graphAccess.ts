@@ -10,6 +10,7 @@ import {
     type TokenCredential,
 } from "@azure/identity";
 import { CLOUD_ENDPOINTS, CloudName } from "./cloudEndpoints";
+import { printable } from "./graphClient";
 
 /** A ready Graph access token (read-only use), for example from Connect-MgGraph or a CI step. */
 export const GRAPH_TOKEN_ENV_VAR = "UCX_GRAPH_ACCESS_TOKEN";
@@ -59,8 +60,20 @@ export async function acquireGraphToken(
         if (!token?.token) return { ok: false, reason: "the credential chain returned no token" };
         return { ok: true, accessToken: token.token, source: "the Azure credential chain" };
     } catch (error) {
-        return { ok: false, reason: firstLine(error instanceof Error ? error.message : String(error)) };
+        return { ok: false, reason: chainFailureReason(error) };
     }
+}
+
+/** One line per credential that was tried (AggregateAuthenticationError.errors), else the error's first line. */
+function chainFailureReason(error: unknown): string {
+    const errors = (error as { errors?: unknown } | undefined)?.errors;
+    const reasons = Array.isArray(errors)
+        ? errors.map((inner) => firstLine(inner instanceof Error ? inner.message : String(inner)))
+        : [];
+    return printable(
+        reasons.length > 0 ? reasons.join("; ") : firstLine(error instanceof Error ? error.message : String(error)),
+        600,
+    );
 }
 
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
@@ -72,5 +85,5 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
 }
 
 function firstLine(text: string): string {
-    return (text.split("\n").find((line) => line.trim() !== "") ?? text).trim().slice(0, 300);
+    return (text.split("\n").find((line) => line.trim() !== "") ?? text).trim();
 }

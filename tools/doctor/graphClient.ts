@@ -27,6 +27,21 @@ export class GraphRequestError extends Error {
     }
 }
 
+/**
+ * Text from Graph or the stack (untrusted) made safe for a terminal or CI log: control and bidirectional-override
+ * characters become \u escapes, whitespace collapses, and the length is capped.
+ */
+export function printable(value: string, maxLength = 300): string {
+    const escaped = value
+        .replace(/\s+/g, " ")
+        .replace(
+            /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
+            (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+        )
+        .trim();
+    return escaped.length > maxLength ? `${escaped.slice(0, maxLength)}…` : escaped;
+}
+
 /** A collection never pages further than this; a loop of nextLinks must end. */
 export const MAX_GRAPH_PAGES = 100;
 
@@ -92,8 +107,8 @@ async function fetchGraphJson(connection: GraphConnection, url: URL, path: strin
         const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
         throw new GraphRequestError(
             response.status,
-            typeof error?.code === "string" ? error.code : `HTTP${response.status}`,
-            typeof error?.message === "string" ? error.message : response.statusText,
+            typeof error?.code === "string" ? printable(error.code, 100) : `HTTP${response.status}`,
+            printable(typeof error?.message === "string" ? error.message : response.statusText),
             path,
         );
     }

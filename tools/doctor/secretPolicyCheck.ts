@@ -3,7 +3,7 @@
 // refuses the secret halfway through a `pulumi up`. Read before any write, with Policy.Read.All only.
 
 import { CheckResult } from "./checkResult";
-import { GraphConnection, graphGet, graphList, GraphRequestError } from "./graphClient";
+import { GraphConnection, graphGet, graphList, GraphRequestError, printable } from "./graphClient";
 import { parseGraphDateTime } from "./handoverCheck";
 
 /** The smallest secretRotationDays ucx-mail accepts. */
@@ -83,7 +83,7 @@ export function effectiveRestrictions(facts: SecretPolicyFacts, types: readonly 
     const appNamed = appPolicies.filter((policy) => ofFamily(policy.restrictions).length > 0);
     if (appNamed.length > 0) {
         return {
-            source: `the app's policy "${appNamed.map((policy) => policy.displayName ?? "(unnamed)").join('", "')}"`,
+            source: `the app's policy "${appNamed.map((policy) => printable(policy.displayName ?? "(unnamed)", 100)).join('", "')}"`,
             applying: appNamed.flatMap((policy) => ofFamily(policy.restrictions)).filter(applies),
         };
     }
@@ -128,8 +128,8 @@ export function judgeSecretPolicy(facts: SecretPolicyFacts): CheckResult {
     const lifetime = effectiveRestrictions(facts, LIFETIME_TYPES);
     const caps = lifetime.applying
         .map((restriction) => ({
-            text: restriction.maxLifetime ?? "",
-            days: isoDurationDays(restriction.maxLifetime ?? ""),
+            text: printable(String(restriction.maxLifetime ?? ""), 60),
+            days: isoDurationDays(String(restriction.maxLifetime ?? "")),
         }))
         .filter((cap) => cap.text !== "");
     const unreadable = caps.find((cap) => cap.days === undefined);
@@ -223,7 +223,7 @@ export async function runSecretPolicyCheck(
             return {
                 id: "secret-policy",
                 status: "skip",
-                message: `Graph found no application with object id ${request.applicationObjectId}.`,
+                message: `Graph found no application with object id ${printable(request.applicationObjectId ?? "", 60)}.`,
                 fix: "Check the stack's applicationObjectId or --application-object-id, and the tenant.",
             };
         }
