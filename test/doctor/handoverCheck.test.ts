@@ -1,16 +1,9 @@
 // doctor --handover against the loopback Graph stand-in: every verdict, Graph's paging and its real 403 bodies.
 
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
-import { GraphConnection } from "../../tools/doctor/graphClient";
+import { describe, it } from "node:test";
 import { HandoverRequest, judgeHandover, parseGraphDateTime, runHandoverCheck } from "../../tools/doctor/handoverCheck";
-import {
-    credentialActivity,
-    emptyGraphScenario,
-    GraphStandIn,
-    servicePrincipalSignIn,
-    startGraphStandIn,
-} from "./support/graphStandIn";
+import { credentialActivity, servicePrincipalSignIn, useGraphStandIn } from "./support/graphStandIn";
 
 const TOKEN = "graph-token-for-handover-tests";
 const APP_ID = "0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b";
@@ -22,8 +15,7 @@ const daysAgo = (days: number): string => new Date(NOW.getTime() - days * 86_400
 const daysAhead = (days: number): string => new Date(NOW.getTime() + days * 86_400_000).toISOString();
 
 describe("doctor --handover against the Graph stand-in", () => {
-    let graph: GraphStandIn;
-    let connection: GraphConnection;
+    const standIn = useGraphStandIn(TOKEN);
     const request = (patch: Partial<HandoverRequest> = {}): HandoverRequest => ({
         cloud: "public",
         appId: APP_ID,
@@ -36,25 +28,16 @@ describe("doctor --handover against the Graph stand-in", () => {
     const activity = (keyId: string, lastUsed: string, keyType?: string) =>
         credentialActivity({ appId: APP_ID, keyId, lastSignInDateTime: lastUsed, keyType });
 
-    before(async () => {
-        graph = await startGraphStandIn(TOKEN);
-        connection = { host: graph.origin, accessToken: TOKEN, timeoutMs: 5000 };
-    });
-    after(() => graph.close());
-    beforeEach(() => {
-        graph.scenario = emptyGraphScenario();
-        graph.requests.length = 0;
-    });
-
     it("passes with the time when the newest secret was used within 30 days", async () => {
-        graph.scenario.credentialActivities = [activity(NEWEST, daysAgo(2)), activity(PREVIOUS, daysAgo(40))];
-        const result = await runHandoverCheck(request(), connection, NOW);
+        standIn.graph().scenario.credentialActivities = [activity(NEWEST, daysAgo(2)), activity(PREVIOUS, daysAgo(40))];
+        const result = await runHandoverCheck(request(), standIn.connection(), NOW);
         assert.equal(result.status, "pass", result.message);
         assert.match(result.message, new RegExp(`last used the newest secret \\(key id ${NEWEST}\\) at ${daysAgo(2)}`));
         assert.doesNotMatch(result.message, /successful/);
         // The report was asked for this app only, and the sign-in log for its failed service-principal sign-ins.
-        const reportRequest = graph.requests.find((path) => path.includes("appCredentialSignInActivities")) ?? "";
-        const signInRequest = graph.requests.find((path) => path.includes("signIns")) ?? "";
+        const reportRequest =
+            standIn.graph().requests.find((path) => path.includes("appCredentialSignInActivities")) ?? "";
+        const signInRequest = standIn.graph().requests.find((path) => path.includes("signIns")) ?? "";
         assert.match(
             decodeURIComponent(reportRequest),
             /^\/beta\/reports\/appCredentialSignInActivities\?\$filter=appId eq '0f1e2d3c/,
@@ -63,12 +46,12 @@ describe("doctor --handover against the Graph stand-in", () => {
             decodeURIComponent(signInRequest),
             /^\/beta\/auditLogs\/signIns\?\$filter=appId eq '0f1e2d3c-[^']+' and signInEventTypes\/any\(t: t eq 'servicePrincipal'\) and createdDateTime ge 2026-11-30T06:00:00.000Z and \(status\/errorCode eq 7000215 or status\/errorCode eq 7000222\)$/,
         );
-        assert.ok(graph.authorizations.every((header) => header === `Bearer ${TOKEN}`));
+        assert.ok(standIn.graph().authorizations.every((header) => header === `Bearer ${TOKEN}`));
     });
 
     it("warns when only the previous secret is used, and says to paste clientSecret before it ends", async () => {
-        graph.scenario.credentialActivities = [activity(PREVIOUS, daysAgo(1)), activity(NEWEST, daysAgo(45))];
-        const result = await runHandoverCheck(request(), connection, NOW);
+        standIn.graph().scenario.credentialActivities = [activity(PREVIOUS, daysAgo(1)), activity(NEWEST, daysAgo(45))];
+        const result = await runHandoverCheck(request(), standIn.connection(), NOW);
         assert.equal(result.status, "warn", result.message);
         assert.match(result.message, /still uses the previous secret/);
         assert.match(result.fix ?? "", /Paste clientSecret now/);
@@ -77,15 +60,18 @@ describe("doctor --handover against the Graph stand-in", () => {
     });
 
     it("fails when only the previous secret is used and it ends within 30 days", async () => {
-        graph.scenario.credentialActivities = [activity(PREVIOUS, daysAgo(1))];
-        const result = await runHandoverCheck(request({ previousExpiresAt: daysAhead(12) }), connection, NOW);
+        standIn.graph().scenario.credentialActivities = [activity(PREVIOUS, daysAgo(1))];
+        const result = await runHandoverCheck(request({ previousExpiresAt: daysAhead(12) }), standIn.connection(), NOW);
         assert.equal(result.status, "fail", result.message);
         assert.match(result.fix ?? "", new RegExp(`before ${daysAhead(12)}, when the previous secret ends`));
     });
 
     it("warns when neither secret was used within 30 days: is the suite running and configured?", async () => {
-        graph.scenario.credentialActivities = [activity(NEWEST, daysAgo(31)), activity(PREVIOUS, daysAgo(60))];
-        const result = await runHandoverCheck(request(), connection, NOW);
+        standIn.graph().scenario.credentialActivities = [
+            activity(NEWEST, daysAgo(31)),
+            activity(PREVIOUS, daysAgo(60)),
+        ];
+        const result = await runHandoverCheck(request(), standIn.connection(), NOW);
         assert.equal(result.status, "warn", result.message);
         assert.match(
             result.message,
@@ -93,8 +79,8 @@ describe("doctor --handover against the Graph stand-in", () => {
         );
         assert.match(result.fix ?? "", /Is the suite running/);
         // No row at all (a secret never used) is the same verdict.
-        graph.scenario.credentialActivities = [];
-        assert.equal((await runHandoverCheck(request(), connection, NOW)).status, "warn");
+        standIn.graph().scenario.credentialActivities = [];
+        assert.equal((await runHandoverCheck(request(), standIn.connection(), NOW)).status, "warn");
     });
 
     for (const [errorCode, meaning] of [
@@ -102,15 +88,15 @@ describe("doctor --handover against the Graph stand-in", () => {
         [7000222, "expired"],
     ] as const) {
         it(`fails on a service-principal sign-in failed with AADSTS${errorCode} (${meaning}) in the last 7 days`, async () => {
-            graph.scenario.credentialActivities = [activity(NEWEST, daysAgo(0))];
-            graph.scenario.signIns = [
+            standIn.graph().scenario.credentialActivities = [activity(NEWEST, daysAgo(0))];
+            standIn.graph().scenario.signIns = [
                 servicePrincipalSignIn({ appId: APP_ID, createdDateTime: daysAgo(3), errorCode }),
                 // Not counted: another app, an older failure, a success.
                 servicePrincipalSignIn({ appId: OTHER_APP_ID, createdDateTime: daysAgo(1), errorCode }),
                 servicePrincipalSignIn({ appId: APP_ID, createdDateTime: daysAgo(9), errorCode }),
                 servicePrincipalSignIn({ appId: APP_ID, createdDateTime: daysAgo(1), errorCode: 0 }),
             ];
-            const result = await runHandoverCheck(request(), connection, NOW);
+            const result = await runHandoverCheck(request(), standIn.connection(), NOW);
             assert.equal(result.status, "fail", result.message);
             assert.match(
                 result.message,
@@ -122,15 +108,15 @@ describe("doctor --handover against the Graph stand-in", () => {
     }
 
     it("skips naming the missing licence on Authentication_RequestFromNonPremiumTenantOrB2CTenant", async () => {
-        graph.scenario.refuseReports = "Authentication_RequestFromNonPremiumTenantOrB2CTenant";
-        const result = await runHandoverCheck(request(), connection, NOW);
+        standIn.graph().scenario.refuseReports = "Authentication_RequestFromNonPremiumTenantOrB2CTenant";
+        const result = await runHandoverCheck(request(), standIn.connection(), NOW);
         assert.equal(result.status, "skip");
         assert.match(result.message, /no Microsoft Entra ID P1 or P2 licence/);
     });
 
     it("skips naming the missing permission on Authentication_MSGraphPermissionMissing", async () => {
-        graph.scenario.refuseReports = "Authentication_MSGraphPermissionMissing";
-        const result = await runHandoverCheck(request(), connection, NOW);
+        standIn.graph().scenario.refuseReports = "Authentication_MSGraphPermissionMissing";
+        const result = await runHandoverCheck(request(), standIn.connection(), NOW);
         assert.equal(result.status, "skip");
         assert.match(
             result.message,
@@ -141,24 +127,27 @@ describe("doctor --handover against the Graph stand-in", () => {
 
     for (const cloud of ["usgov", "dod", "china"] as const) {
         it(`skips in the ${cloud} cloud without asking Graph: the report exists only in the global cloud`, async () => {
-            const result = await runHandoverCheck(request({ cloud }), connection, NOW);
+            const result = await runHandoverCheck(request({ cloud }), standIn.connection(), NOW);
             assert.equal(result.status, "skip");
             assert.match(result.message, /only in Microsoft's global cloud/);
-            assert.deepEqual(graph.requests, []);
+            assert.deepEqual(standIn.graph().requests, []);
         });
     }
 
     it("reads every page that @odata.nextLink names", async () => {
-        graph.scenario.pageSize = 2;
-        graph.scenario.credentialActivities = [
+        standIn.graph().scenario.pageSize = 2;
+        standIn.graph().scenario.credentialActivities = [
             ...Array.from({ length: 5 }, () =>
                 credentialActivity({ appId: APP_ID, keyId: crypto.randomUUID(), lastSignInDateTime: daysAgo(1) }),
             ),
             activity(NEWEST, daysAgo(4)),
         ];
-        const result = await runHandoverCheck(request(), connection, NOW);
+        const result = await runHandoverCheck(request(), standIn.connection(), NOW);
         assert.equal(result.status, "pass", result.message);
-        assert.equal(graph.requests.filter((path) => path.includes("appCredentialSignInActivities")).length, 3);
+        assert.equal(
+            standIn.graph().requests.filter((path) => path.includes("appCredentialSignInActivities")).length,
+            3,
+        );
     });
 
     it("accepts keyType clientSecret and the reference examples' secret, and ignores certificates", async () => {
@@ -167,8 +156,8 @@ describe("doctor --handover against the Graph stand-in", () => {
             ["secret", "pass"],
             ["certificate", "warn"],
         ] as const) {
-            graph.scenario.credentialActivities = [activity(NEWEST, daysAgo(1), keyType)];
-            assert.equal((await runHandoverCheck(request(), connection, NOW)).status, status, keyType);
+            standIn.graph().scenario.credentialActivities = [activity(NEWEST, daysAgo(1), keyType)];
+            assert.equal((await runHandoverCheck(request(), standIn.connection(), NOW)).status, status, keyType);
         }
     });
 });

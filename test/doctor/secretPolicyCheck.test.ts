@@ -2,16 +2,15 @@
 // policies, combined as Microsoft documents them, and the 403 a reader without Policy.Read.All gets.
 
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import fc from "fast-check";
-import { GraphConnection } from "../../tools/doctor/graphClient";
 import {
     CredentialRestriction,
     isoDurationDays,
     runSecretPolicyCheck,
     SecretPolicyRequest,
 } from "../../tools/doctor/secretPolicyCheck";
-import { emptyGraphScenario, GraphStandIn, startGraphStandIn } from "./support/graphStandIn";
+import { emptyGraphScenario, useGraphStandIn } from "./support/graphStandIn";
 
 const TOKEN = "graph-token-for-policy-tests";
 const APP_OBJECT_ID = "3c2b1a09-8f7e-4d6c-9b5a-493827160504";
@@ -49,31 +48,22 @@ function appPolicy(passwordCredentials: Record<string, unknown>[], isEnabled = t
 }
 
 describe("doctor --preflight against the Graph stand-in", () => {
-    let graph: GraphStandIn;
-    let connection: GraphConnection;
+    const standIn = useGraphStandIn(TOKEN, (scenario) => {
+        scenario.applications[APP_OBJECT_ID] = { id: APP_OBJECT_ID, createdDateTime: "2025-03-01T08:00:00Z" };
+    });
     const request = (patch: Partial<SecretPolicyRequest> = {}): SecretPolicyRequest => ({
         applicationObjectId: APP_OBJECT_ID,
         rotationDays: 180,
         rotationDaysSource: 'stack "contoso"',
         ...patch,
     });
-    const check = (patch: Partial<SecretPolicyRequest> = {}) => runSecretPolicyCheck(request(patch), connection, NOW);
-
-    before(async () => {
-        graph = await startGraphStandIn(TOKEN);
-        connection = { host: graph.origin, accessToken: TOKEN, timeoutMs: 5000 };
-    });
-    after(() => graph.close());
-    beforeEach(() => {
-        graph.scenario = emptyGraphScenario();
-        graph.scenario.applications[APP_OBJECT_ID] = { id: APP_OBJECT_ID, createdDateTime: "2025-03-01T08:00:00Z" };
-        graph.requests.length = 0;
-    });
+    const check = (patch: Partial<SecretPolicyRequest> = {}) =>
+        runSecretPolicyCheck(request(patch), standIn.connection(), NOW);
 
     it("passes when no policy is enabled, reading the default, the app's policies and its creation time", async () => {
         const result = await check();
         assert.equal(result.status, "pass", result.message);
-        assert.deepEqual([...graph.requests].sort(), [
+        assert.deepEqual([...standIn.graph().requests].sort(), [
             "/v1.0/applications/3c2b1a09-8f7e-4d6c-9b5a-493827160504/appManagementPolicies",
             "/v1.0/applications/3c2b1a09-8f7e-4d6c-9b5a-493827160504?$select=createdDateTime",
             "/v1.0/policies/defaultAppManagementPolicy",
@@ -81,7 +71,9 @@ describe("doctor --preflight against the Graph stand-in", () => {
     });
 
     it("fails when 2 x secretRotationDays exceeds the default's maxLifetime, naming the largest period that fits", async () => {
-        graph.scenario.defaultPolicy = tenantDefault(true, [restriction("passwordLifetime", { maxLifetime: "P90D" })]);
+        standIn.graph().scenario.defaultPolicy = tenantDefault(true, [
+            restriction("passwordLifetime", { maxLifetime: "P90D" }),
+        ]);
         const result = await check();
         assert.equal(result.status, "fail", result.message);
         assert.match(result.message, /caps secret lifetimes at P90D \(90 days/);
@@ -91,21 +83,25 @@ describe("doctor --preflight against the Graph stand-in", () => {
     });
 
     it("counts a month as 28 days and a year as 365, so the advice is never too long", async () => {
-        graph.scenario.defaultPolicy = tenantDefault(true, [restriction("passwordLifetime", { maxLifetime: "P6M" })]);
+        standIn.graph().scenario.defaultPolicy = tenantDefault(true, [
+            restriction("passwordLifetime", { maxLifetime: "P6M" }),
+        ]);
         const result = await check();
         assert.equal(result.status, "fail");
         assert.match(result.fix ?? "", /secretRotationDays 84 /);
     });
 
     it("says the app needs an exemption when no period from 7 days fits", async () => {
-        graph.scenario.defaultPolicy = tenantDefault(true, [restriction("passwordLifetime", { maxLifetime: "P13D" })]);
+        standIn.graph().scenario.defaultPolicy = tenantDefault(true, [
+            restriction("passwordLifetime", { maxLifetime: "P13D" }),
+        ]);
         const result = await check({ rotationDays: 7 });
         assert.equal(result.status, "fail");
         assert.match(result.fix ?? "", /needs an exemption/);
     });
 
     it("fails when passwordAddition forbids new secrets, with the exemption as the fix", async () => {
-        graph.scenario.defaultPolicy = tenantDefault(true, [restriction("passwordAddition")]);
+        standIn.graph().scenario.defaultPolicy = tenantDefault(true, [restriction("passwordAddition")]);
         const result = await check();
         assert.equal(result.status, "fail");
         assert.match(result.message, /forbids adding client secrets \(passwordAddition\)/);
@@ -113,43 +109,45 @@ describe("doctor --preflight against the Graph stand-in", () => {
     });
 
     it("treats symmetricKeyLifetime and symmetricKeyAddition like their password twins", async () => {
-        graph.scenario.defaultPolicy = tenantDefault(true, [
+        standIn.graph().scenario.defaultPolicy = tenantDefault(true, [
             restriction("symmetricKeyLifetime", { maxLifetime: "P30D" }),
         ]);
         assert.equal((await check()).status, "fail");
-        graph.scenario.defaultPolicy = tenantDefault(true, [restriction("symmetricKeyAddition")]);
+        standIn.graph().scenario.defaultPolicy = tenantDefault(true, [restriction("symmetricKeyAddition")]);
         assert.equal((await check()).status, "fail");
     });
 
     it("ignores the default when it is not enabled, and a restriction whose state is disabled", async () => {
-        graph.scenario.defaultPolicy = tenantDefault(false, [restriction("passwordAddition")]);
+        standIn.graph().scenario.defaultPolicy = tenantDefault(false, [restriction("passwordAddition")]);
         assert.equal((await check()).status, "pass");
-        graph.scenario.defaultPolicy = tenantDefault(true, [restriction("passwordAddition", { state: "disabled" })]);
+        standIn.graph().scenario.defaultPolicy = tenantDefault(true, [
+            restriction("passwordAddition", { state: "disabled" }),
+        ]);
         assert.equal((await check()).status, "pass");
     });
 
     it("treats a restriction without state (older policies) as enforced", async () => {
         const { state: _state, ...stateless } = restriction("passwordAddition");
-        graph.scenario.defaultPolicy = tenantDefault(true, [stateless]);
+        standIn.graph().scenario.defaultPolicy = tenantDefault(true, [stateless]);
         assert.equal((await check()).status, "fail");
     });
 
     it("applies a restriction only to apps created after restrictForAppsCreatedAfterDateTime", async () => {
-        graph.scenario.defaultPolicy = tenantDefault(true, [
+        standIn.graph().scenario.defaultPolicy = tenantDefault(true, [
             restriction("passwordAddition", { restrictForAppsCreatedAfterDateTime: "2026-01-01T00:00:00Z" }),
         ]);
         // The app was created in 2025: not restricted. Before the first pulumi up there is no app: it is created now.
         assert.equal((await check()).status, "pass");
         assert.equal((await check({ applicationObjectId: undefined })).status, "fail");
-        assert.deepEqual(graph.requests.slice(-1), ["/v1.0/policies/defaultAppManagementPolicy"]);
+        assert.deepEqual(standIn.graph().requests.slice(-1), ["/v1.0/policies/defaultAppManagementPolicy"]);
     });
 
     it("lets the app's own policy win over the default for the same type (an exemption, or a longer lifetime)", async () => {
-        graph.scenario.defaultPolicy = tenantDefault(true, [
+        standIn.graph().scenario.defaultPolicy = tenantDefault(true, [
             restriction("passwordAddition"),
             restriction("passwordLifetime", { maxLifetime: "P30D" }),
         ]);
-        graph.scenario.appPolicies[APP_OBJECT_ID] = [
+        standIn.graph().scenario.appPolicies[APP_OBJECT_ID] = [
             appPolicy([
                 restriction("passwordAddition", { state: "disabled" }),
                 restriction("passwordLifetime", { maxLifetime: "P2Y" }),
@@ -157,13 +155,13 @@ describe("doctor --preflight against the Graph stand-in", () => {
         ];
         assert.equal((await check()).status, "pass");
         // A disabled app policy decides nothing: the default applies again.
-        graph.scenario.appPolicies[APP_OBJECT_ID] = [
+        standIn.graph().scenario.appPolicies[APP_OBJECT_ID] = [
             appPolicy([restriction("passwordAddition", { state: "disabled" })], false),
         ];
         assert.equal((await check()).status, "fail");
         // The app's policy can also be the stricter one.
-        graph.scenario.defaultPolicy = tenantDefault(false, []);
-        graph.scenario.appPolicies[APP_OBJECT_ID] = [
+        standIn.graph().scenario.defaultPolicy = tenantDefault(false, []);
+        standIn.graph().scenario.appPolicies[APP_OBJECT_ID] = [
             appPolicy([restriction("passwordLifetime", { maxLifetime: "P100D" })]),
         ];
         const strict = await check();
@@ -172,7 +170,7 @@ describe("doctor --preflight against the Graph stand-in", () => {
     });
 
     it("prints a policy's name from Graph only in a terminal-safe form", async () => {
-        graph.scenario.appPolicies[APP_OBJECT_ID] = [
+        standIn.graph().scenario.appPolicies[APP_OBJECT_ID] = [
             { ...appPolicy([restriction("passwordAddition")]), displayName: "evil\u001b[2J\u202ename" },
         ];
         const result = await check();
@@ -182,17 +180,17 @@ describe("doctor --preflight against the Graph stand-in", () => {
     });
 
     it("reads every page of the app's policies", async () => {
-        graph.scenario.pageSize = 1;
-        graph.scenario.appPolicies[APP_OBJECT_ID] = [
+        standIn.graph().scenario.pageSize = 1;
+        standIn.graph().scenario.appPolicies[APP_OBJECT_ID] = [
             appPolicy([]),
             appPolicy([restriction("passwordLifetime", { maxLifetime: "P60D" })]),
         ];
         assert.equal((await check()).status, "fail");
-        assert.equal(graph.requests.filter((path) => path.includes("appManagementPolicies")).length, 2);
+        assert.equal(standIn.graph().requests.filter((path) => path.includes("appManagementPolicies")).length, 2);
     });
 
     it("skips naming Policy.Read.All on 403, and says the Azure CLI's token lacks it", async () => {
-        graph.scenario.refusePolicies = "Authorization_RequestDenied";
+        standIn.graph().scenario.refusePolicies = "Authorization_RequestDenied";
         const result = await check();
         assert.equal(result.status, "skip");
         assert.match(result.message, /Authorization_RequestDenied.*lacks Policy\.Read\.All/);

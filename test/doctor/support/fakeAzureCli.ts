@@ -1,23 +1,17 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createFakeExecutableDir, FakeExecutable, installFakeExecutable } from "./fakeExecutable";
 
 /**
  * A stand-in `az` on PATH for @azure/identity's AzureCliCredential, which runs
  * `az account get-access-token --output json --resource <resource> [--tenant <tenant>]`
  * (@azure/identity dist/commonjs/credentials/azureCliCredential.js).
  */
-export interface FakeAzureCli {
-    /** PATH with the fake first. */
-    readonly path: string;
-    /** Every argument vector the fake was called with, one line each. */
-    calls(): string[];
-    cleanup(): void;
-}
+export type FakeAzureCli = FakeExecutable;
 
 /** Creates the fake: signed in (prints `token`), or signed out (fails like the real CLI). */
 export function createFakeAzureCli(token: string, options: { signedIn?: boolean } = {}): FakeAzureCli {
-    const dir = mkdtempSync(join(tmpdir(), "ucx-fake-az-"));
+    const fake = createFakeExecutableDir("ucx-fake-az-");
     const expiresOn = Math.floor(Date.now() / 1000) + 3600;
     // The shape of `az account get-access-token --output json` (Azure CLI reference; expires_on since CLI 2.54.0,
     // expiresOn in local time without an offset).
@@ -29,8 +23,7 @@ export function createFakeAzureCli(token: string, options: { signedIn?: boolean 
         tenant: "ffffffff-0000-4000-8000-000000000000",
         tokenType: "Bearer",
     };
-    writeFileSync(join(dir, "answer.json"), `${JSON.stringify(answer, null, 2)}\n`);
-    writeFileSync(join(dir, "calls.log"), "");
+    writeFileSync(join(fake.dir, "answer.json"), `${JSON.stringify(answer, null, 2)}\n`);
     const signedIn = options.signedIn ?? true;
     const script = `#!/bin/sh
 # Fake Azure CLI for the doctor tests: "account get-access-token --output json --resource <r> [--tenant <t>]".
@@ -48,14 +41,6 @@ echo "ERROR: Please run 'az login' to setup account." >&2
 exit 1`
 }
 `;
-    writeFileSync(join(dir, "az"), script);
-    chmodSync(join(dir, "az"), 0o755);
-    return {
-        path: `${dir}${delimiter}${process.env.PATH ?? ""}`,
-        calls: () =>
-            readFileSync(join(dir, "calls.log"), "utf8")
-                .split("\n")
-                .filter((line) => line !== ""),
-        cleanup: () => rmSync(dir, { recursive: true, force: true }),
-    };
+    installFakeExecutable(fake, "az", script);
+    return fake;
 }

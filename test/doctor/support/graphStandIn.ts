@@ -5,6 +5,8 @@ import { randomUUID } from "node:crypto";
 import { createServer as createHttpServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { AddressInfo } from "node:net";
+import { after, before, beforeEach } from "node:test";
+import type { GraphConnection } from "../../../tools/doctor/graphClient";
 
 /** The refusals a scenario can ask for, by their Graph error.code. */
 export type GraphRefusal =
@@ -292,4 +294,30 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
             "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8",
     });
     response.end(text);
+}
+
+/**
+ * Registers the hooks of a test suite that talks to the stand-in over plain http in process: started once, a fresh
+ * scenario (then `prepare`) and an empty request log before each test, closed at the end.
+ */
+export function useGraphStandIn(
+    token: string,
+    prepare: (scenario: GraphScenario) => void = () => undefined,
+): { graph(): GraphStandIn; connection(): GraphConnection } {
+    let graph: GraphStandIn | undefined;
+    before(async () => {
+        graph = await startGraphStandIn(token);
+    });
+    after(() => graph?.close());
+    beforeEach(() => {
+        const standIn = graph as GraphStandIn;
+        standIn.scenario = emptyGraphScenario();
+        prepare(standIn.scenario);
+        standIn.requests.length = 0;
+        standIn.authorizations.length = 0;
+    });
+    return {
+        graph: () => graph as GraphStandIn,
+        connection: () => ({ host: (graph as GraphStandIn).origin, accessToken: token, timeoutMs: 5000 }),
+    };
 }
