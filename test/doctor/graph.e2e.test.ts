@@ -64,7 +64,10 @@ describe("doctor --handover --preflight (child process, https Graph stand-in)", 
         // All twelve checks are listed: the six mail checks first, the four Exchange ones, then the two Graph ones.
         const ids = report.checks.map((check) => check.id);
         assert.deepEqual(ids.slice(0, 6), MAIL_CHECKS);
-        assert.ok(ids.slice(6, 10).every((id) => id.startsWith("exchange-")), ids.join(" "));
+        assert.ok(
+            ids.slice(6, 10).every((id) => id.startsWith("exchange-")),
+            ids.join(" "),
+        );
         assert.deepEqual(ids.slice(10), ["handover", "secret-policy"]);
         for (const id of MAIL_CHECKS) assert.equal(report.checks.find((check) => check.id === id)?.status, "skip");
         assert.equal(report.checks.find((check) => check.id === "handover")?.status, "pass");
