@@ -164,6 +164,42 @@ describe("doctor --handover --preflight (child process, https Graph stand-in)", 
         }
     });
 
+    it("runs beside the mail checks when the stack gives the secret, as the weekly job does", async () => {
+        graph.scenario = emptyGraphScenario();
+        graph.scenario.credentialActivities = [
+            credentialActivity({ appId: APP_ID, keyId: NEWEST, lastSignInDateTime: new Date().toISOString() }),
+        ];
+        const stackSecret = "Qx8~stack-secret-for-the-mail-checks";
+        const pulumi = createFakePulumiCli("customer-prod", {
+            tenantId: TENANT,
+            applicationClientId: APP_ID,
+            mailboxes: ["fax@contoso.example"],
+            clientSecret: stackSecret,
+            clientSecretKeyId: NEWEST,
+            previousSecretKeyId: PREVIOUS,
+        });
+        try {
+            // Nothing listens on port 1: the mail checks fail fast, and the Graph checks are judged all the same.
+            const closed = ["--authority-host", "https://127.0.0.1:1", "--smtp-host", "127.0.0.1", "--smtp-port", "1"];
+            const run = await runDoctorProcess(
+                [
+                    ...["--stack", "customer-prod", "--handover", "--preflight", "--graph-host", graph.origin],
+                    ...[...closed, "--imap-host", "127.0.0.1", "--imap-port", "1", "--timeout-ms", "3000", "--json"],
+                ],
+                env({ UCX_GRAPH_ACCESS_TOKEN: TOKEN, PATH: pulumi.path }),
+            );
+            const report = parseDoctorJson(run);
+            assert.equal(run.code, 1, run.stdout + run.stderr);
+            assert.equal(report.checks.find((check) => check.id === "token")?.status, "fail");
+            assert.equal(report.checks.find((check) => check.id === "handover")?.status, "pass");
+            assert.equal(report.checks.find((check) => check.id === "secret-policy")?.status, "pass");
+            assert.ok(!(run.stdout + run.stderr).includes(stackSecret), "the stack's secret appeared in the output");
+            assertTokenNeverPrinted(run);
+        } finally {
+            pulumi.cleanup();
+        }
+    });
+
     it("skips both checks with a clear reason when no credential gives a token", async () => {
         const az = createFakeAzureCli(TOKEN, { signedIn: false });
         try {
