@@ -23,7 +23,10 @@ const SECRET_KEY_TYPES = ["clientsecret", "secret"];
 export interface CredentialActivity {
     readonly keyId: string;
     readonly keyType: string;
-    /** signInActivity.lastSignInDateTime; may count attempts, not only successes. */
+    /**
+     * signInActivity.lastSignInDateTime. Microsoft's signInActivity page counts attempts "successful or failed", and the
+     * sign-in activity reports' preview note says a time does not prove that authentication succeeded: "last used".
+     */
     readonly lastSignInDateTime?: string;
 }
 

@@ -103,7 +103,10 @@ export function credentialActivity(options: {
     };
 }
 
-/** One service-principal signIn row (signIn resource, beta), failed with an AADSTS code or successful (0). */
+/**
+ * One service-principal signIn row (signIn resource type, beta: status { errorCode, failureReason, additionalDetails },
+ * signInEventTypes, servicePrincipalCredentialKeyId), failed with an AADSTS code or successful (0).
+ */
 export function servicePrincipalSignIn(options: {
     appId: string;
     createdDateTime: string;
@@ -122,6 +125,7 @@ export function servicePrincipalSignIn(options: {
         resourceDisplayName: "Office 365 Exchange Online",
         status: {
             errorCode: options.errorCode,
+            // Entra error codes page: 7000215 InvalidClientSecretProvided, 7000222 InvalidClientSecretExpiredKeysProvided.
             failureReason:
                 options.errorCode === 7000215
                     ? "Invalid client secret is provided."
@@ -170,7 +174,8 @@ export async function startGraphStandIn(
             sendError(response, 405, "Request_BadRequest", "The doctor only reads.");
             return;
         }
-        // Graph answers a missing or wrong bearer token with 401 InvalidAuthenticationToken.
+        // Graph answers a missing or wrong bearer token with 401 InvalidAuthenticationToken (Microsoft Graph error
+        // responses; the message as in public reports such as microsoftgraph/msgraph-sdk-powershell issues).
         if (request.headers.authorization !== `Bearer ${expectedToken}`) {
             sendError(
                 response,
@@ -210,8 +215,13 @@ export async function startGraphStandIn(
             const objectId = decodeURIComponent(application[1]);
             const app = scenario.applications[objectId];
             if (!app) {
-                // Graph: 404 Request_ResourceNotFound for an unknown directory object.
-                sendError(response, 404, "Request_ResourceNotFound", `Resource '${objectId}' does not exist.`);
+                // Graph's 404 for an unknown directory object (Microsoft Graph error responses, directory objects).
+                sendError(
+                    response,
+                    404,
+                    "Request_ResourceNotFound",
+                    `Resource '${objectId}' does not exist or one of its queried reference-property objects are not present.`,
+                );
                 return;
             }
             if (application[2]) sendPage(response, url, scenario.appPolicies[objectId] ?? [], scenario.pageSize);
@@ -223,6 +233,7 @@ export async function startGraphStandIn(
                 });
             return;
         }
+        // Graph's answer for a path it does not know.
         sendError(response, 400, "BadRequest", `Resource not found for the segment '${path.split("/").at(-1)}'.`);
     }
 
