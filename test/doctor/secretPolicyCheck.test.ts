@@ -176,7 +176,7 @@ describe("doctor --preflight against the Graph stand-in", () => {
         const result = await check();
         assert.equal(result.status, "fail");
         assert.ok(!result.message.includes("\u001b") && !result.message.includes("\u202e"), result.message);
-        assert.match(result.message, /evil\\u001b\[2J\\u202ename/);
+        assert.match(result.message, /evil\\x1b\[2J\\u\{202e\}name/);
     });
 
     it("reads every page of the app's policies", async () => {

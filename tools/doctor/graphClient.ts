@@ -1,6 +1,8 @@
 // Read-only Microsoft Graph requests for the doctor's --handover and --preflight checks: GET only, every page of a
 // collection, and Graph's error body turned into one typed error. The token goes in the Authorization header only.
 
+import { escapeUntrustedText } from "../untrustedText";
+
 /** Where the requests go and with what; the token is never printed. */
 export interface GraphConnection {
     /** Graph service root as an https origin, e.g. https://graph.microsoft.com (or --graph-host). */
@@ -27,19 +29,10 @@ export class GraphRequestError extends Error {
     }
 }
 
-/**
- * Text from Graph or the stack (untrusted) made safe for a terminal or CI log: control and bidirectional-override
- * characters become \u escapes, whitespace collapses, and the length is capped.
- */
+/** Text from Graph (untrusted) on one line, made inert like every other untrusted text, and capped in length. */
 export function printable(value: string, maxLength = 300): string {
-    const escaped = value
-        .replace(/\s+/g, " ")
-        .replace(
-            /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
-            (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
-        )
-        .trim();
-    return escaped.length > maxLength ? `${escaped.slice(0, maxLength)}…` : escaped;
+    const text = escapeUntrustedText(value.replace(/\s+/g, " ").trim());
+    return text.length > maxLength ? `${text.slice(0, maxLength)}…` : text;
 }
 
 /** A collection never pages further than this; a loop of nextLinks must end. */

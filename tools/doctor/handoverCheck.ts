@@ -4,7 +4,7 @@
 
 import { CheckResult } from "./checkResult";
 import { CloudName } from "./cloudEndpoints";
-import { GraphConnection, graphList, GraphRequestError, printable } from "./graphClient";
+import { GraphConnection, graphList, GraphRequestError } from "./graphClient";
 
 /** The newest secret must have been used this recently to count as handed over. */
 export const HANDOVER_RECENT_DAYS = 30;
@@ -50,13 +50,7 @@ export interface HandoverFacts {
 }
 
 /** The verdict from the report and the failed sign-ins. Pure. */
-export function judgeHandover(untrusted: HandoverFacts): CheckResult {
-    // Key ids come from the stack's outputs: printed only in a terminal-safe form.
-    const facts: HandoverFacts = {
-        ...untrusted,
-        newestKeyId: printable(untrusted.newestKeyId, 60),
-        previousKeyId: untrusted.previousKeyId === undefined ? undefined : printable(untrusted.previousKeyId, 60),
-    };
+export function judgeHandover(facts: HandoverFacts): CheckResult {
     const now = facts.now.getTime();
     const pasteCommand = `pulumi stack output clientSecret --show-secrets${facts.stack ? ` --stack ${facts.stack}` : ""}`;
     const failures = facts.invalidSecretSignIns
