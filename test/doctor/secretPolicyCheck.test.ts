@@ -78,7 +78,7 @@ describe("doctor --preflight against the Graph stand-in", () => {
         assert.equal(result.status, "fail", result.message);
         assert.match(result.message, /caps secret lifetimes at P90D \(90 days/);
         assert.match(result.message, /2 x secretRotationDays = 360 days \(stack "contoso"\)/);
-        assert.match(result.fix ?? "", /pulumi config set ucx-mail:secretRotationDays 45 /);
+        assert.match(result.fix ?? "", /pulumi config set --plaintext ucx-mail:secretRotationDays 45 /);
         assert.equal((await check({ rotationDays: 45 })).status, "pass");
     });
 

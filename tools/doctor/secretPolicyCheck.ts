@@ -153,7 +153,7 @@ export function judgeSecretPolicy(facts: SecretPolicyFacts): CheckResult {
         const fits = Math.min(Math.floor(tightest.days / 2), MAX_ROTATION_DAYS);
         const fix =
             fits >= MIN_ROTATION_DAYS
-                ? `pulumi config set ucx-mail:secretRotationDays ${fits} (the largest value whose 2 x fits ${tightest.text}), then pulumi up.`
+                ? `pulumi config set --plaintext ucx-mail:secretRotationDays ${fits} (the largest value whose 2 x fits ${tightest.text}), then pulumi up.`
                 : `No secretRotationDays from ${MIN_ROTATION_DAYS} fits ${tightest.text}: the app needs an exemption, an app management policy assigned to it with a longer passwordLifetime (or state disabled).`;
         return {
             id: "secret-policy",
