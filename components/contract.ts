@@ -20,7 +20,7 @@ export interface CloudEndpoints {
     readonly authorityHost: string;
     /** Exchange Online resource host; the token scope is https://<this>/.default and the token's audience. */
     readonly exchangeResourceHost: string;
-    /** Microsoft Graph host. */
+    /** Microsoft Graph service root (https origin); also the token resource, https://<host>/.default. */
     readonly graphHost: string;
     /** SMTP AUTH client submission host (STARTTLS). */
     readonly smtpHost: string;

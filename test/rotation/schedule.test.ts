@@ -7,6 +7,7 @@ import fc from "fast-check";
 import {
     advanceRotation,
     assertRotationDays,
+    committedRotationState,
     currentInstant,
     DAY_MS,
     MAX_ROTATION_DAYS,
@@ -16,6 +17,7 @@ import {
     periodStartMs,
     rotationRequest,
     sameRotationState,
+    savedOutputsOf,
     scheduledSlot,
     slotDisplayName,
     summarizeRotation,
@@ -278,6 +280,44 @@ describe("forced rotation", () => {
         assert.equal(changed.rotationDays, 60);
         assert.equal(Date.parse(changed.slots[changed.newest].expiresAt) % (60 * DAY_MS), 0);
         assert.deepEqual(advanceRotation(changed, rotationRequest(new Date(t0 + 2 * DAY_MS), 60, "")), changed);
+    });
+});
+
+describe("the state a run advances from", () => {
+    const P = 30;
+    const t0 = Date.UTC(2026, 10, 26, 9, 0, 0);
+    const committed = advanceRotation(undefined, rotationRequest(new Date(t0), P, ""));
+    // A rotating run whose ledger step completed and whose slot step failed.
+    const ahead = advanceRotation(committed, rotationRequest(new Date(t0 + P * DAY_MS), P, ""));
+    const { exported: _exported, ...withoutSlot } = savedOutputsOf(committed);
+
+    it("is the ledger while the saved outputs export the ledger's newest secret", () => {
+        assert.equal(committedRotationState(committed, savedOutputsOf(committed)), committed);
+        assert.equal(committedRotationState(committed, withoutSlot), committed, "outputs from before clientSecretSlot");
+        assert.equal(committedRotationState(undefined, savedOutputsOf(committed)), undefined, "no ledger yet");
+    });
+
+    it("is what the outputs committed when the ledger went ahead, so the suite's slot stays the newest", () => {
+        for (const saved of [savedOutputsOf(committed), withoutSlot]) {
+            const from = committedRotationState(ahead, saved)!;
+            assert.equal(from.newest, committed.newest);
+            assert.deepEqual(from.slots, committed.slots, "both slots as the outputs show them");
+            assert.equal(from.nextRotationAt, committed.nextRotationAt);
+        }
+    });
+
+    it("redoes the interrupted rotation exactly, whatever the run asks for", () => {
+        const from = committedRotationState(ahead, savedOutputsOf(committed));
+        assert.deepEqual(advanceRotation(from, rotationRequest(new Date(t0 + P * DAY_MS + DAY_MS), P, "")), ahead);
+        const lowered = advanceRotation(from, rotationRequest(new Date(t0 + P * DAY_MS + DAY_MS), 10, ""));
+        assert.equal(lowered.newest, ahead.newest, "a new period renews the same slot, not the suite's");
+        assert.deepEqual(lowered.slots[committed.newest], committed.slots[committed.newest]);
+    });
+
+    it("lays the slots out afresh when no run has saved outputs, and keeps the ledger when they name neither slot", () => {
+        assert.equal(committedRotationState(ahead, {}), undefined);
+        const strange = { ...withoutSlot, expiresAt: periodStart(periodIndex(t0, P) + 40, P) };
+        assert.equal(committedRotationState(ahead, strange), ahead);
     });
 });
 

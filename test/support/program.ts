@@ -100,10 +100,15 @@ export interface RunOptions {
     applications?: Record<string, LiveApplication>;
 }
 
-/** What the engine keeps between runs: each dynamic resource's checked inputs and outputs, by name. */
+/**
+ * What the engine keeps between runs: each dynamic resource's checked inputs and outputs, by name, and the stack
+ * outputs of the last run, which a StackReference to the stack itself reads.
+ */
 export class MockStackState {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     readonly dynamic = new Map<string, { inputs: Record<string, any>; outputs: Record<string, any> }>();
+    outputs: Record<string, unknown> = {};
+    secretOutputs: string[] = [];
 }
 
 type DynamicProvider = Required<Pick<pulumi.dynamic.ResourceProvider, "create">> & pulumi.dynamic.ResourceProvider;
@@ -264,6 +269,16 @@ export async function runProgram(config: Record<string, unknown>, options: RunOp
     await pulumi.runtime.setMocks(
         {
             async newResource(args) {
+                if (args.type === "pulumi:pulumi:StackReference") {
+                    // The builtin provider's answer (readStackReference in pkg/resource/deploy/builtins.go): the
+                    // referenced stack's saved outputs, none on a stack's first run.
+                    const state = {
+                        name: args.inputs.name,
+                        outputs: { ...stackState.outputs },
+                        secretOutputNames: [...stackState.secretOutputs],
+                    };
+                    return { id: String(args.id), state };
+                }
                 const { id, state, step } = args.type.startsWith("pulumi-nodejs:dynamic")
                     ? await dynamicResource(args, stackState, options.preview ?? false)
                     : { ...mockState(args), step: undefined };
@@ -287,6 +302,8 @@ export async function runProgram(config: Record<string, unknown>, options: RunOp
         "ucx-mail",
         "tenant",
         options.preview ?? false,
+        // The organization a DIY backend always reports (pkg/backend/diy/backend.go).
+        "organization",
     );
     recordRegisteredOptions(registeredOptions);
     pulumi.runtime.setAllConfig(
@@ -318,6 +335,11 @@ export async function runProgram(config: Record<string, unknown>, options: RunOp
         // Node reports unhandled rejections once the microtask queue has drained.
         await new Promise((resolve) => setImmediate(resolve));
         if (unhandled.length > 0) throw unhandled[0];
+        // A successful update saves its stack outputs; a preview saves nothing.
+        if (!options.preview) {
+            stackState.outputs = { ...outputs };
+            stackState.secretOutputs = [...secretOutputs];
+        }
         return { resources, calls, outputs, secretOutputs };
     } catch (error) {
         await settings.waitForRPCs().catch(() => undefined);

@@ -353,7 +353,13 @@ function Get-UcxConnectParameter {
             $parameters.Organization = $Settings.Organization
         }
         # Only the doctor signs in interactively; the Exchange steps never run with a person at the keyboard.
-        'interactive' { $parameters.UserPrincipalName = $Settings.AdminUpn }
+        'interactive' {
+            $parameters.UserPrincipalName = $Settings.AdminUpn
+            # Module 3.7.0+ signs in through the Web Account Manager, which needs a window the doctor's hidden pwsh lacks;
+            # 3.7.2 added -DisableWAM (Microsoft Learn, "Resolve issues in Exchange Online PowerShell module after WAM integration").
+            $connect = Get-Command -Name Connect-ExchangeOnline -ErrorAction SilentlyContinue
+            if ($connect -and $connect.Parameters.ContainsKey('DisableWAM')) { $parameters.DisableWAM = $true }
+        }
     }
     $parameters
 }
