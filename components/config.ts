@@ -2,6 +2,7 @@
 // rule is tested directly and the program can refuse bad config before it declares a single resource.
 
 import { LEGACY_EWS_ROLE_NAME } from "./exchangeRoles";
+import { MAX_ROTATION_DAYS, MIN_ROTATION_DAYS } from "./rotationSchedule";
 
 export const CONFIG_NAMESPACE = "ucx-mail";
 
@@ -64,7 +65,8 @@ export const CONFIG_DEFAULTS = {
     mailboxProtocols: "enable" as MailboxProtocolMode,
 } as const;
 
-export const SECRET_ROTATION_DAYS_RANGE = { min: 7, max: 365 } as const;
+// The rotation enforces the same range, so the component refuses what the config refuses.
+export const SECRET_ROTATION_DAYS_RANGE = { min: MIN_ROTATION_DAYS, max: MAX_ROTATION_DAYS } as const;
 export const EXCHANGE_MAX_WAIT_MINUTES_RANGE = { min: 1, max: 120 } as const;
 
 /** How the Exchange steps connect. Holds no secret: secrets are read by index.ts with config.getSecret. */
