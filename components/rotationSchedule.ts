@@ -277,6 +277,22 @@ export function savedOutputsOf(state: RotationState): SavedRotationOutputs {
     };
 }
 
+/**
+ * Throws unless the newest slot holds the generation the state gives it (`held` is the slot resource's own
+ * rotateWhenChanged.generation). A run that skipped the slot, such as `pulumi up --target` of another resource,
+ * keeps the slot's old secret; exporting the state then would name a secret that does not exist, and the next run
+ * would replace the secret those outputs export.
+ */
+export function assertNewestSlotHeld(state: RotationState, held: string | undefined): void {
+    const wanted = state.slots[state.newest].generation;
+    if (held === String(wanted)) return;
+    throw new Error(
+        `The client secret rotation is not complete: slot ${state.newest} should hold generation ${wanted}, but ` +
+            `holds generation ${held ?? "none"}, because this run skipped it (pulumi up --target) or an earlier run ` +
+            `failed. The stack outputs keep the secret they exported. Fix: run pulumi up without --target.`,
+    );
+}
+
 /** The values the stack exports about its secrets. */
 export interface RotationSummary {
     readonly exportedSlot: SlotName;

@@ -289,6 +289,27 @@ describe("rotation under partial failure: the scenarios", () => {
         await assertConverges(stack, app, { nowMs: nextPeriod, rotationDays: P, rotationKey: "forced" });
     });
 
+    it("a targeted run after a failed rotation exports only a secret that exists, and the next run keeps it", async () => {
+        const { stack, app, suiteKeyId } = await refusedRotation();
+        app.maxLifetimeDays = undefined;
+        // `pulumi up --target` of another resource (operations.md targets the MailApplication component this way).
+        const targetedRun = {
+            nowMs: nextPeriod + DAY_MS,
+            rotationDays: P,
+            rotationKey: "",
+            targets: new Set(["later"] as const),
+        };
+        const targeted = await checkedRun(stack, app, targetedRun);
+        assert.equal(targeted.result.succeeded, false, "the run refuses to export a slot it skipped");
+        assert.match(
+            targeted.result.errors.join("\n"),
+            /slot [ab] should hold generation 3, but holds generation 1.*Fix: run pulumi up without --target/,
+        );
+        assert.equal(app.byValue(stack.outputs.clientSecret)?.keyId, suiteKeyId, "the outputs still export it");
+        await assertConverges(stack, app, { nowMs: nextPeriod + DAY_MS, rotationDays: P, rotationKey: "" });
+        assert.ok(app.secrets.has(suiteKeyId), "the suite's secret outlives the run that exported a newer one");
+    });
+
     it("a first deployment refused by the policy converges in the run after secretRotationDays is lowered", async () => {
         const stack = new EngineStack();
         const app = new FakeApplication();

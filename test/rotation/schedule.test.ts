@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import {
     advanceRotation,
+    assertNewestSlotHeld,
     assertRotationDays,
     committedRotationState,
     currentInstant,
@@ -353,6 +354,33 @@ describe("period arithmetic", () => {
         const name = slotDisplayName(state.newest, state.slots[state.newest]);
         assert.match(name, /^ucx-mail slot [ab] gen 2 until \d{4}-\d\d-\d\d$/);
         assert.ok(name.endsWith(state.slots[state.newest].expiresAt.slice(0, 10)));
+    });
+});
+
+describe("exporting only a slot that holds its secret", () => {
+    const first = advanceRotation(undefined, rotationRequest(new Date(Date.UTC(2027, 0, 1)), 180, ""));
+    const state = advanceRotation(first, rotationRequest(new Date(Date.UTC(2027, 6, 1)), 180, ""));
+
+    it("accepts the newest slot when its resource holds the state's generation", () => {
+        assert.doesNotThrow(() => assertNewestSlotHeld(state, String(state.slots[state.newest].generation)));
+    });
+
+    it("refuses a slot a run skipped, in the words docs/rotation.md quotes, naming the fix", () => {
+        const wanted = state.slots[state.newest].generation;
+        for (const held of [String(wanted - 2), undefined]) {
+            assert.throws(
+                () => assertNewestSlotHeld(state, held),
+                new RegExp(
+                    `The client secret rotation is not complete: slot ${state.newest} should hold generation ` +
+                        `${wanted}, but holds generation ${held ?? "none"}, .*Fix: run pulumi up without --target\\.$`,
+                ),
+            );
+        }
+        const docs = readFileSync("docs/rotation.md", "utf8").replace(/\s+/g, " ");
+        assert.match(
+            docs,
+            /`The client secret rotation is not complete: slot b should hold generation 3, but holds generation 1 …`/,
+        );
     });
 });
 
