@@ -51,6 +51,9 @@ export const nextSecretRotationAt = rotatingSecret.nextRotationAt;
 export const previousSecretExpiresAt = rotatingSecret.previousExpiresAt;
 // Read back by the next run (ROTATION_OUTPUT_NAMES in components/clientSecret.ts): the secret the suite may hold.
 export const clientSecretSlot = rotatingSecret.exported;
+// Key ids are not secret: doctor --handover matches them with Graph's record of which secret the suite last used.
+export const clientSecretKeyId = rotatingSecret.keyId;
+export const previousSecretKeyId = rotatingSecret.previousKeyId;
 export const mailboxes = config.mailboxes;
 export const exchangeServicePrincipalName = config.exchangeServicePrincipalName;
 export const exchangeSetupScript = config.exchange.mode === "manual" ? exchangeAccess.setupScript : undefined;

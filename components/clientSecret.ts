@@ -156,6 +156,10 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
     readonly exportedSlot: pulumi.Output<SlotName>;
     /** The slot and generation of `value`: index.ts exports it, and the next run reads it back. */
     readonly exported: pulumi.Output<ExportedSlot>;
+    /** Key id of the newest secret (not secret): the name Graph's sign-in activity gives it. */
+    readonly keyId: pulumi.Output<string>;
+    /** Key id of the other slot's secret; before the first rotation that secret was never exported. */
+    readonly previousKeyId: pulumi.Output<string>;
 
     constructor(name: string, args: RotatingClientSecretArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ucx-mail:index:RotatingClientSecret", name, {}, opts);
@@ -197,6 +201,12 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
                 .all([this.exportedSlot, slots.a.value, slots.b.value])
                 .apply(([exported, a, b]) => (exported === "a" ? a : b)),
         );
+        const keyIdOf = (newest: boolean) =>
+            pulumi
+                .all([this.exportedSlot, slots.a.keyId, slots.b.keyId])
+                .apply(([exported, a, b]) => ((exported === "a") === newest ? a : b));
+        this.keyId = keyIdOf(true);
+        this.previousKeyId = keyIdOf(false);
         this.expiresAt = summary.apply((s) => s.expiresAt);
         this.nextRotationAt = summary.apply((s) => s.nextRotationAt);
         this.previousExpiresAt = summary.apply((s): string | undefined => s.previousExpiresAt);
@@ -208,6 +218,8 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
             previousExpiresAt: this.previousExpiresAt,
             exportedSlot: this.exportedSlot,
             exported: this.exported,
+            keyId: this.keyId,
+            previousKeyId: this.previousKeyId,
         });
     }
 }

@@ -70,7 +70,52 @@ describe("parseDoctorFlags", () => {
             exchangeAdminUpn: undefined,
             exchangeTimeoutMs: undefined,
             servicePrincipalObjectId: undefined,
+            handover: false,
+            preflight: false,
+            graphHost: undefined,
+            clientSecretKeyId: undefined,
+            previousSecretKeyId: undefined,
+            secretRotationDays: undefined,
+            applicationObjectId: undefined,
         });
+    });
+
+    it("reads the Graph flags of --handover and --preflight", () => {
+        const flags = parseDoctorFlags([
+            "--handover",
+            "--preflight",
+            "--graph-host=https://127.0.0.1:8443/",
+            "--client-secret-key-id",
+            "aaaaaaaa-1111-4111-8111-111111111111",
+            "--previous-secret-key-id=bbbbbbbb-2222-4222-8222-222222222222",
+            "--secret-rotation-days",
+            "90",
+            "--application-object-id",
+            "11111111-2222-4333-8444-555555555555",
+        ]);
+        assert.equal(flags.handover, true);
+        assert.equal(flags.preflight, true);
+        assert.equal(flags.graphHost, "https://127.0.0.1:8443");
+        assert.equal(flags.clientSecretKeyId, "aaaaaaaa-1111-4111-8111-111111111111");
+        assert.equal(flags.previousSecretKeyId, "bbbbbbbb-2222-4222-8222-222222222222");
+        assert.equal(flags.secretRotationDays, 90);
+        assert.equal(flags.applicationObjectId, "11111111-2222-4333-8444-555555555555");
+        assert.match(
+            usageMessage(() => parseDoctorFlags(["--handover=yes"])),
+            /--handover takes no value/,
+        );
+        assert.match(
+            usageMessage(() => parseDoctorFlags(["--secret-rotation-days", "400"])),
+            /--secret-rotation-days must be a whole number from 7 to 365/,
+        );
+        assert.match(
+            usageMessage(() => parseDoctorFlags(["--client-secret-key-id", "the-secret-value"])),
+            /--client-secret-key-id must be a key id, a GUID/,
+        );
+        assert.match(
+            usageMessage(() => parseDoctorFlags(["--graph-host", "https://h/v1.0"])),
+            /host only/,
+        );
     });
 
     it("reads the --exchange flags and the service principal object id", () => {

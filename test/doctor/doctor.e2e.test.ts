@@ -95,8 +95,15 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
                     "exchange-mailbox-access",
                     "exchange-mailbox-protocols",
                     "exchange-smtp-auth",
+                    "handover",
+                    "secret-policy",
                 ],
             );
+            // Without --handover and --preflight the Graph checks are listed as skip, and say how to run them.
+            assert.match(check(report, "handover").message, /only with --handover/);
+            assert.match(check(report, "secret-policy").message, /only with --preflight/);
+            assert.equal(check(report, "handover").status, "skip");
+            assert.equal(check(report, "secret-policy").status, "skip");
             // Without --exchange the Exchange checks are skipped, and say how to run them.
             for (const entry of report.checks.filter((candidate) => candidate.id.startsWith("exchange-"))) {
                 assert.equal(entry.status, "skip", entry.id);

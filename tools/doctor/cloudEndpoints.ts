@@ -19,6 +19,8 @@ export interface CloudEndpoints {
     readonly portal: string;
     /** Connect-ExchangeOnline -ExchangeEnvironmentName for this cloud. */
     readonly exchangeEnvironmentName: string;
+    /** Microsoft Graph service root (https origin); also the token resource, https://<host>/.default. */
+    readonly graphHost: string;
 }
 
 // Each value names its source. Authority and resource hosts: Microsoft's CSS-Exchange
@@ -37,6 +39,8 @@ export const CLOUD_ENDPOINTS: Readonly<Record<CloudName, CloudEndpoints>> = {
         imapPort: 993,
         portal: "https://portal.azure.com",
         exchangeEnvironmentName: "O365Default",
+        // "Microsoft Graph national cloud deployments" (Microsoft Graph and Graph Explorer service root endpoints).
+        graphHost: "https://graph.microsoft.com",
     },
     usgov: {
         // Get-CloudServiceEndpoint.ps1 USGovernmentL4 (GCC High): login.microsoftonline.us, outlook.office365.us.
@@ -51,6 +55,8 @@ export const CLOUD_ENDPOINTS: Readonly<Record<CloudName, CloudEndpoints>> = {
         // Azure Government portal (Azure Government documentation, "Azure Government developer guide").
         portal: "https://portal.azure.us",
         exchangeEnvironmentName: "O365USGovGCCHigh",
+        // Same page: Microsoft Graph for US Government L4 (GCC High) is graph.microsoft.us.
+        graphHost: "https://graph.microsoft.us",
     },
     dod: {
         // Get-CloudServiceEndpoint.ps1 USGovernmentL5 (DoD): login.microsoftonline.us, outlook-dod.office365.us.
@@ -64,6 +70,8 @@ export const CLOUD_ENDPOINTS: Readonly<Record<CloudName, CloudEndpoints>> = {
         imapPort: 993,
         portal: "https://portal.azure.us",
         exchangeEnvironmentName: "O365USGovDoD",
+        // Same page: US Government L5 (DoD) has its own Graph, dod-graph.microsoft.us.
+        graphHost: "https://dod-graph.microsoft.us",
     },
     china: {
         // Get-CloudServiceEndpoint.ps1 ChinaCloud: login.partner.microsoftonline.cn, partner.outlook.cn.
@@ -77,6 +85,8 @@ export const CLOUD_ENDPOINTS: Readonly<Record<CloudName, CloudEndpoints>> = {
         // Azure operated by 21Vianet portal.
         portal: "https://portal.azure.cn",
         exchangeEnvironmentName: "O365China",
+        // Same page: Microsoft Graph China operated by 21Vianet.
+        graphHost: "https://microsoftgraph.chinacloudapi.cn",
     },
 };
 

@@ -95,6 +95,10 @@ export function parseStackOutputs(json: string): StackValues {
         clientSecretExpiresAt: shown(record.clientSecretExpiresAt),
         servicePrincipalObjectId: shown(record.servicePrincipalObjectId),
         exchangeServicePrincipalName: shown(record.exchangeServicePrincipalName),
+        clientSecretKeyId: shown(record.clientSecretKeyId),
+        previousSecretKeyId: shown(record.previousSecretKeyId),
+        previousSecretExpiresAt: shown(record.previousSecretExpiresAt),
+        applicationObjectId: shown(record.applicationObjectId),
     };
 }
 
@@ -120,7 +124,7 @@ export function readStackExchangeConfig(stack: string, options: StackReadOptions
     );
 }
 
-/** Picks the Exchange settings out of `pulumi config --json` text ({ "<ns>:<key>": { value, secret } }). Pure. */
+/** Picks the Exchange settings and secretRotationDays out of `pulumi config --json` text ({ "<ns>:<key>": { value, secret } }). Pure. */
 export function parseStackExchangeConfig(json: string): StackValues {
     let config: unknown;
     try {
@@ -136,7 +140,10 @@ export function parseStackExchangeConfig(json: string): StackValues {
         const value = entry && entry.secret !== true ? stringOrUndefined(entry.value) : undefined;
         if (value !== undefined) values[field] = value;
     }
-    return values;
+    // --preflight checks the configured rotation period; `pulumi config --json` prints it as a string.
+    const rotation = record["ucx-mail:secretRotationDays"] as { value?: unknown } | undefined;
+    const rotationDays = Number(rotation?.value);
+    return Number.isInteger(rotationDays) ? { ...values, secretRotationDays: rotationDays } : values;
 }
 
 function stringOrUndefined(value: unknown): string | undefined {
