@@ -8,6 +8,7 @@ import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import {
     advanceRotation,
+    assertNewestSlotHeld,
     committedRotationState,
     currentInstant,
     rotationRequest,
@@ -186,7 +187,13 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
         };
         const slots: Record<SlotName, azuread.ApplicationPassword> = { a: slot("a"), b: slot("b") };
 
-        const summary = state.apply(summarizeRotation);
+        // Export the state only once its newest slot holds that secret: an untargeted slot keeps its old outputs
+        // (step_generator.go), and a throw here leaves the saved outputs as they were (runtime/stack.js).
+        const held = pulumi.all([state, slots.a.rotateWhenChanged, slots.b.rotateWhenChanged]).apply(([s, a, b]) => {
+            assertNewestSlotHeld(s, (s.newest === "a" ? a : b)?.generation);
+            return s;
+        });
+        const summary = held.apply(summarizeRotation);
         this.exportedSlot = summary.apply((s) => s.exportedSlot);
         this.exported = summary.apply((s) => s.exported);
         this.value = pulumi.secret(

@@ -12,6 +12,7 @@ import {
     type CloudName,
 } from "./contract";
 import { LEGACY_EWS_ROLE_NAME } from "./exchangeRoles";
+import { MAX_ROTATION_DAYS, MIN_ROTATION_DAYS } from "./rotationSchedule";
 
 export const CONFIG_NAMESPACE = "ucx-mail";
 
@@ -80,7 +81,8 @@ export const CONFIG_DEFAULTS = {
     mailboxProtocols: defaults.mailboxProtocols as MailboxProtocolMode,
 } as const;
 
-export const SECRET_ROTATION_DAYS_RANGE = SETTINGS.ranges.secretRotationDays;
+// The rotation enforces the same range, so the component refuses what the config refuses.
+export const SECRET_ROTATION_DAYS_RANGE = { min: MIN_ROTATION_DAYS, max: MAX_ROTATION_DAYS } as const;
 export const EXCHANGE_MAX_WAIT_MINUTES_RANGE = SETTINGS.ranges.exchangeMaxWaitMinutes;
 
 /** How the Exchange steps connect. Holds no secret: secrets are read by index.ts with config.getSecret. */

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { CLOUD_ENDPOINTS, CLOUD_NAMES, ENVIRONMENT, MICROSOFT, SETTINGS } from "../components/contract";
+import { MAX_ROTATION_DAYS, MIN_ROTATION_DAYS } from "../components/rotationSchedule";
 import { DEFAULT_ALLOWED_EXCHANGE_ROLES, EXCHANGE_ONLINE_APP_ID } from "../policy/microsoftIdentifiers";
 import { ORGANIZATION_SCOPE, SMTP_AUTH_ENVIRONMENT_KEY } from "../policy/organizationSmtpAuth";
 
@@ -20,6 +21,12 @@ describe("the policy pack's own copy", () => {
         assert.equal(SMTP_AUTH_ENVIRONMENT_KEY, ENVIRONMENT.smtpAuth);
         assert.ok(SETTINGS.smtpAuthScopes.includes(ORGANIZATION_SCOPE));
         assert.match(read("policy/exchangeLeastPrivilege.ts"), new RegExp(`\\b${MICROSOFT.legacyEwsRoleName}\\b`));
+    });
+});
+
+describe("the rotation's own range", () => {
+    it("is the contract's secretRotationDays range", () => {
+        assert.deepEqual(SETTINGS.ranges.secretRotationDays, { min: MIN_ROTATION_DAYS, max: MAX_ROTATION_DAYS });
     });
 });
 

@@ -111,7 +111,7 @@ describe("doctor --handover --preflight (child process, https Graph stand-in)", 
             assert.match(run.stdout, /handover\s+FAIL\s+The suite still uses the previous secret/);
             // secretRotationDays came from the stack's config: 2 x 60 = 120 days do not fit P90D.
             assert.match(run.stdout, /secret-policy\s+FAIL/);
-            assert.match(run.stdout, /secretRotationDays 45/);
+            assert.match(run.stdout, /secretRotationDays\s+45/);
             assert.match(run.stdout, /--stack customer-prod/);
             assertTokenNeverPrinted(run);
         } finally {
