@@ -8,6 +8,7 @@ import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import {
     advanceRotation,
+    assertNewestSlotHeld,
     committedRotationState,
     currentInstant,
     rotationRequest,
@@ -155,6 +156,10 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
     readonly exportedSlot: pulumi.Output<SlotName>;
     /** The slot and generation of `value`: index.ts exports it, and the next run reads it back. */
     readonly exported: pulumi.Output<ExportedSlot>;
+    /** Key id of the newest secret (not secret): the name Graph's sign-in activity gives it. */
+    readonly keyId: pulumi.Output<string>;
+    /** Key id of the other slot's secret; before the first rotation that secret was never exported. */
+    readonly previousKeyId: pulumi.Output<string>;
 
     constructor(name: string, args: RotatingClientSecretArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ucx-mail:index:RotatingClientSecret", name, {}, opts);
@@ -182,7 +187,13 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
         };
         const slots: Record<SlotName, azuread.ApplicationPassword> = { a: slot("a"), b: slot("b") };
 
-        const summary = state.apply(summarizeRotation);
+        // Export the state only once its newest slot holds that secret: an untargeted slot keeps its old outputs
+        // (step_generator.go), and a throw here leaves the saved outputs as they were (runtime/stack.js).
+        const held = pulumi.all([state, slots.a.rotateWhenChanged, slots.b.rotateWhenChanged]).apply(([s, a, b]) => {
+            assertNewestSlotHeld(s, (s.newest === "a" ? a : b)?.generation);
+            return s;
+        });
+        const summary = held.apply(summarizeRotation);
         this.exportedSlot = summary.apply((s) => s.exportedSlot);
         this.exported = summary.apply((s) => s.exported);
         this.value = pulumi.secret(
@@ -190,6 +201,12 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
                 .all([this.exportedSlot, slots.a.value, slots.b.value])
                 .apply(([exported, a, b]) => (exported === "a" ? a : b)),
         );
+        const keyIdOf = (newest: boolean) =>
+            pulumi
+                .all([this.exportedSlot, slots.a.keyId, slots.b.keyId])
+                .apply(([exported, a, b]) => ((exported === "a") === newest ? a : b));
+        this.keyId = keyIdOf(true);
+        this.previousKeyId = keyIdOf(false);
         this.expiresAt = summary.apply((s) => s.expiresAt);
         this.nextRotationAt = summary.apply((s) => s.nextRotationAt);
         this.previousExpiresAt = summary.apply((s): string | undefined => s.previousExpiresAt);
@@ -201,6 +218,8 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
             previousExpiresAt: this.previousExpiresAt,
             exportedSlot: this.exportedSlot,
             exported: this.exported,
+            keyId: this.keyId,
+            previousKeyId: this.previousKeyId,
         });
     }
 }

@@ -16,19 +16,22 @@ export const ROTATION_EPOCH_MS = 0;
 export const ENTRA_MAX_SECRET_LIFETIME_DAYS = 730;
 /** A slot lives at most two periods, so 2 · P must fit Entra's maximum lifetime. */
 export const MAX_ROTATION_DAYS = ENTRA_MAX_SECRET_LIFETIME_DAYS / 2;
+/** A period lasts at least a week, so the weekly scheduled `pulumi up` (docs/rotation.md) never skips one. */
+export const MIN_ROTATION_DAYS = 7;
 /** The environment variable that sets "now" (an ISO 8601 instant) for tests and dry runs. */
 export const NOW_ENV_VAR = "UCX_MAIL_NOW";
 
 export type SlotName = "a" | "b";
 
 /**
- * Throws a RangeError unless `days` is a whole number of days whose double fits Entra's 24-month maximum secret
- * lifetime. A built-in error type, because this code also runs inside the serialized rotation ledger.
+ * Throws a RangeError unless `days` is a whole number of days, at least a week, whose double fits Entra's 24-month
+ * maximum secret lifetime. A built-in error type, because this code also runs inside the serialized rotation ledger.
  */
 export function assertRotationDays(days: number): void {
-    if (!Number.isInteger(days) || days < 1) {
+    if (!Number.isInteger(days) || days < MIN_ROTATION_DAYS) {
         throw new RangeError(
-            `secretRotationDays must be a whole number of days from 1 to ${MAX_ROTATION_DAYS}; got ${days}. ` +
+            `secretRotationDays must be a whole number of days from ${MIN_ROTATION_DAYS} to ${MAX_ROTATION_DAYS}; ` +
+                `got ${days}. ` +
                 `Fix: pulumi config set --plaintext ucx-mail:secretRotationDays 180`,
         );
     }
@@ -272,6 +275,22 @@ export function savedOutputsOf(state: RotationState): SavedRotationOutputs {
         nextRotationAt: summary.nextRotationAt,
         previousExpiresAt: summary.previousExpiresAt,
     };
+}
+
+/**
+ * Throws unless the newest slot holds the generation the state gives it (`held` is the slot resource's own
+ * rotateWhenChanged.generation). A run that skipped the slot, such as `pulumi up --target` of another resource,
+ * keeps the slot's old secret; exporting the state then would name a secret that does not exist, and the next run
+ * would replace the secret those outputs export.
+ */
+export function assertNewestSlotHeld(state: RotationState, held: string | undefined): void {
+    const wanted = state.slots[state.newest].generation;
+    if (held === String(wanted)) return;
+    throw new Error(
+        `The client secret rotation is not complete: slot ${state.newest} should hold generation ${wanted}, but ` +
+            `holds generation ${held ?? "none"}, because this run skipped it (pulumi up --target) or an earlier run ` +
+            `failed. The stack outputs keep the secret they exported. Fix: run pulumi up without --target.`,
+    );
 }
 
 /** The values the stack exports about its secrets. */

@@ -96,8 +96,15 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
                     "exchange-mailbox-access",
                     "exchange-mailbox-protocols",
                     "exchange-smtp-auth",
+                    "handover",
+                    "secret-policy",
                 ],
             );
+            // Without --handover and --preflight the Graph checks are listed as skip, and say how to run them.
+            assert.match(check(report, "handover").message, /only with --handover/);
+            assert.match(check(report, "secret-policy").message, /only with --preflight/);
+            assert.equal(check(report, "handover").status, "skip");
+            assert.equal(check(report, "secret-policy").status, "skip");
             // Without --exchange the Exchange checks are skipped, and say how to run them.
             for (const entry of report.checks.filter((candidate) => candidate.id.startsWith("exchange-"))) {
                 assert.equal(entry.status, "skip", entry.id);
@@ -182,7 +189,7 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
         assert.match(smtp.message, /535 5\.7\.139 .*SmtpClientAuthentication is disabled for the Tenant/);
         assert.match(
             smtp.fix ?? "",
-            new RegExp(`Set-CASMailbox -Identity ${world.mailbox} -SmtpClientAuthenticationDisabled \\$false`),
+            new RegExp(`Set-CASMailbox -Identity '${world.mailbox}' -SmtpClientAuthenticationDisabled \\$false`),
         );
         assert.match(smtp.fix ?? "", /Set-TransportConfig -SmtpClientAuthenticationDisabled \$false/);
         assert.equal(check(report, "send").status, "skip");
@@ -212,7 +219,7 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
         expectImap(
             report,
             "fail",
-            new RegExp(`New-ServicePrincipal -AppId .* -ObjectId ${world.tenant.servicePrincipalObjectId} `),
+            new RegExp(`New-ServicePrincipal -AppId .* -ObjectId '${world.tenant.servicePrincipalObjectId}' `),
         );
         if (world.imap) {
             assert.match(check(report, "imap").message, /AUTHENTICATIONFAILED|AUTHENTICATE failed/i);
@@ -241,7 +248,7 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
             );
             assert.equal(run.code, 1);
             const fix = check(report, "smtp").fix ?? "";
-            assert.match(fix, new RegExp(`-ObjectId ${world.tenant.servicePrincipalObjectId} `));
+            assert.match(fix, new RegExp(`-ObjectId '${world.tenant.servicePrincipalObjectId}' `));
             assert.doesNotMatch(fix, /<Enterprise application object id>/);
             assertNoSecrets(run);
         } finally {
@@ -253,7 +260,7 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
         world.setScenario({ fullAccessMailboxes: [] });
         const { run, report } = await doctor(world.doctorArgs());
         assert.equal(run.code, 1);
-        expectImap(report, "fail", new RegExp(`Add-MailboxPermission -Identity ${world.mailbox}`));
+        expectImap(report, "fail", new RegExp(`Add-MailboxPermission -Identity '${world.mailbox}'`));
         assertNoSecrets(run);
     });
 
@@ -271,7 +278,7 @@ describe("doctor against loopback Entra, Exchange SMTP and Dovecot IMAP", { time
         const imap = check(report, "imap");
         assert.equal(imap.status, "fail", imap.message);
         assert.match(imap.message, /User is authenticated but not connected/);
-        assert.match(imap.fix ?? "", new RegExp(`Add-MailboxPermission -Identity ${world.mailbox} .*FullAccess`));
+        assert.match(imap.fix ?? "", new RegExp(`Add-MailboxPermission -Identity '${world.mailbox}' .*FullAccess`));
         assertNoSecrets(run);
     });
 

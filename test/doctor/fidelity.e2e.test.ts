@@ -77,7 +77,7 @@ describe("doctor fidelity to Entra's and Exchange's real answers", { timeout: 60
         assert.match(token.message, new RegExp(`oid\\) ${world.tenant.servicePrincipalObjectId}`));
         assert.match(
             check(report, "smtp").fix ?? "",
-            new RegExp(`-ObjectId ${world.tenant.servicePrincipalObjectId} `),
+            new RegExp(`-ObjectId '${world.tenant.servicePrincipalObjectId}' `),
         );
         assert.doesNotMatch(check(report, "smtp").fix ?? "", /<Enterprise application object id>/);
         assertNoSecrets(run);
@@ -87,7 +87,7 @@ describe("doctor fidelity to Entra's and Exchange's real answers", { timeout: 60
         world.setScenario({ exchangeServicePrincipal: false });
         const given = "22222222-2222-4222-8222-222222222222";
         const { report } = await doctor([...world.doctorArgs(), "--service-principal-object-id", given]);
-        assert.match(check(report, "smtp").fix ?? "", new RegExp(`-ObjectId ${given} `));
+        assert.match(check(report, "smtp").fix ?? "", new RegExp(`-ObjectId '${given}' `));
     });
 
     it("wrong cloud (AADSTS900382, AADSTS90038): the fix names --cloud usgov/dod and the Azure Government portal", async () => {
@@ -226,8 +226,8 @@ describe("doctor fidelity to Entra's and Exchange's real answers", { timeout: 60
             assert.equal(imap.status, "fail");
             assert.match(imap.message, /User is authenticated but not connected/);
             assert.match(imap.fix ?? "", /^Check, in this order: 1\) The app's service principal has FullAccess/);
-            const fullAccess = (imap.fix ?? "").indexOf(`Add-MailboxPermission -Identity ${world.mailbox}`);
-            const imapOn = (imap.fix ?? "").indexOf(`Set-CASMailbox -Identity ${world.mailbox} -ImapEnabled $true`);
+            const fullAccess = (imap.fix ?? "").indexOf(`Add-MailboxPermission -Identity '${world.mailbox}'`);
+            const imapOn = (imap.fix ?? "").indexOf(`Set-CASMailbox -Identity '${world.mailbox}' -ImapEnabled $true`);
             assert.ok(fullAccess >= 0 && imapOn > fullAccess, imap.fix ?? "");
             assertNoSecrets(run);
         }
@@ -240,7 +240,7 @@ describe("doctor fidelity to Entra's and Exchange's real answers", { timeout: 60
         assert.equal(imap.status, "fail");
         assert.match(imap.message, /NO AUTHENTICATE failed\./);
         assert.match(imap.fix ?? "", /Add-MailboxPermission/);
-        assert.match(imap.fix ?? "", new RegExp(`Set-CASMailbox -Identity ${world.mailbox} -ImapEnabled \\$true`));
+        assert.match(imap.fix ?? "", new RegExp(`Set-CASMailbox -Identity '${world.mailbox}' -ImapEnabled \\$true`));
     });
 
     it("the Exchange IMAP stand-in says BYE and hangs up after the second 'not connected', as Exchange does", async () => {
@@ -269,8 +269,8 @@ describe("doctor fidelity to Entra's and Exchange's real answers", { timeout: 60
         assert.equal(run.code, 1);
         const send = check(report, "send");
         assert.match(send.message, /554 5\.2\.0 STOREDRV\.Submission\.Exception:SendAsDeniedException/);
-        const mailboxGrant = (send.fix ?? "").indexOf(`-Trustee ${world.mailbox} -AccessRights SendAs`);
-        const principalGrant = (send.fix ?? "").indexOf(`-Trustee ${world.tenant.servicePrincipalObjectId}`);
+        const mailboxGrant = (send.fix ?? "").indexOf(`-Trustee '${world.mailbox}' -AccessRights SendAs`);
+        const principalGrant = (send.fix ?? "").indexOf(`-Trustee '${world.tenant.servicePrincipalObjectId}'`);
         assert.ok(mailboxGrant >= 0 && principalGrant > mailboxGrant, send.fix ?? "");
         assertNoSecrets(run);
     });

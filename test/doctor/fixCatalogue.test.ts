@@ -18,6 +18,7 @@ const CONTEXT: FixContext = {
     mailbox: "fax@contoso.com",
     authorityHost: "https://login.microsoftonline.com",
     timeoutMs: 4000,
+    servicePrincipalName: "UCXSuiteMail",
 };
 
 describe("Entra errors (troubleshooting step 1)", () => {
@@ -44,7 +45,7 @@ describe("Entra errors (troubleshooting step 1)", () => {
             [7000112, /admin turned it off.*Microsoft may have disabled the app/],
             [1002012, /\/\.default/],
             [70011, /\/\.default/],
-            [7000229, /New-MgServicePrincipal -AppId 0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b/],
+            [7000229, /New-MgServicePrincipal -AppId '0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b'/],
             [53003, /Conditional Access/],
         ];
         for (const [code, fix] of cases) {
@@ -95,7 +96,10 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
             CONTEXT,
         );
         assert.match(tenant.message, /organization/);
-        assert.match(tenant.fix, /Set-CASMailbox -Identity fax@contoso\.com -SmtpClientAuthenticationDisabled \$false/);
+        assert.match(
+            tenant.fix,
+            /Set-CASMailbox -Identity 'fax@contoso\.com' -SmtpClientAuthenticationDisabled \$false/,
+        );
         assert.match(tenant.fix, /Set-TransportConfig -SmtpClientAuthenticationDisabled \$false/);
         assert.match(tenant.fix, /ucx-mail:smtpAuth/);
         const mailbox = diagnoseSmtpAuthReply(
@@ -137,7 +141,7 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
         const diagnosis = diagnoseSmtpAuthReply("535 5.7.3 Authentication unsuccessful", CONTEXT);
         assert.match(
             diagnosis.fix,
-            /Test-ServicePrincipalAuthorization -Identity <Enterprise application object id> -Resource fax@contoso\.com/,
+            /Test-ServicePrincipalAuthorization -Identity <Enterprise application object id> -Resource 'fax@contoso\.com'/,
         );
         assert.match(diagnosis.fix, /Application SMTP\.SendAsApp/);
     });
@@ -179,9 +183,9 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
             const diagnosis = diagnoseSendReply(reply, "x@y.com", { ...CONTEXT, servicePrincipalObjectId: objectId });
             assert.match(diagnosis.message, /refused to send as this From address/);
             const mailboxGrant = diagnosis.fix.indexOf(
-                "Add-RecipientPermission -Identity <address> -Trustee fax@contoso.com -AccessRights SendAs",
+                "Add-RecipientPermission -Identity <address> -Trustee 'fax@contoso.com' -AccessRights SendAs",
             );
-            const principalGrant = diagnosis.fix.indexOf(`-Trustee ${objectId}`);
+            const principalGrant = diagnosis.fix.indexOf(`-Trustee '${objectId}'`);
             assert.ok(mailboxGrant >= 0 && principalGrant > mailboxGrant, diagnosis.fix);
             assert.doesNotMatch(diagnosis.fix, /--send-test-to/);
         }
@@ -204,14 +208,14 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
         );
         assert.match(
             diagnosis.fix,
-            /Get-ServicePrincipal \| Where-Object \{ \$_\.AppId -eq "0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b" \}/,
+            /Get-ServicePrincipal \| Where-Object \{ \$_\.AppId -eq '0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b' \}/,
         );
         assert.match(
             diagnosis.fix,
-            /New-ServicePrincipal -AppId 0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b -ObjectId <Enterprise application object id>/,
+            /New-ServicePrincipal -AppId '0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b' -ObjectId <Enterprise application object id>/,
         );
         assert.match(diagnosis.fix, /not the app registration's object id/);
-        assert.match(diagnosis.fix, /Add-MailboxPermission -Identity fax@contoso\.com/);
+        assert.match(diagnosis.fix, /Add-MailboxPermission -Identity 'fax@contoso\.com'/);
         assert.match(diagnosis.fix, /SMTP\.SendAsApp/);
     });
 
@@ -219,11 +223,11 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
         const objectId = "6233fba6-0198-4277-892f-9275bf728bcc";
         const withId = { ...CONTEXT, servicePrincipalObjectId: objectId };
         const smtp = diagnoseSmtpAuthReply("535 5.7.3 Authentication unsuccessful", withId).fix;
-        assert.match(smtp, new RegExp(`New-ServicePrincipal -AppId ${CONTEXT.clientId} -ObjectId ${objectId} `));
-        assert.match(smtp, new RegExp(`Add-MailboxPermission -Identity fax@contoso\\.com -User ${objectId} `));
+        assert.match(smtp, new RegExp(`New-ServicePrincipal -AppId '${CONTEXT.clientId}' -ObjectId '${objectId}' `));
+        assert.match(smtp, new RegExp(`Add-MailboxPermission -Identity 'fax@contoso\\.com' -User '${objectId}' `));
         assert.doesNotMatch(smtp, /<Enterprise application object id>/);
         const imap = diagnoseImapReply("BAD User is authenticated but not connected.", withId).fix;
-        assert.match(imap, new RegExp(`-User ${objectId} -AccessRights FullAccess`));
+        assert.match(imap, new RegExp(`-User '${objectId}' -AccessRights FullAccess`));
     });
 
     it("maps a refused test message", () => {
@@ -248,7 +252,7 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
             CONTEXT,
         );
         assert.match(diagnosis.message, /refused to send as this From address/);
-        assert.match(diagnosis.fix, /Add-MailboxPermission -Identity fax@contoso\.com .*FullAccess/);
+        assert.match(diagnosis.fix, /Add-MailboxPermission -Identity 'fax@contoso\.com' .*FullAccess/);
         assert.doesNotMatch(diagnosis.fix, /--send-test-to/);
     });
 
@@ -288,8 +292,8 @@ describe("IMAP replies (troubleshooting steps 3-5)", () => {
 
     it("points 'authenticated but not connected' at FullAccess first, then IMAP, then connection limits", () => {
         const diagnosis = diagnoseImapReply("BAD User is authenticated but not connected.", CONTEXT);
-        const imap = diagnosis.fix.indexOf("Set-CASMailbox -Identity fax@contoso.com -ImapEnabled $true");
-        const fullAccess = diagnosis.fix.indexOf("Add-MailboxPermission -Identity fax@contoso.com");
+        const imap = diagnosis.fix.indexOf("Set-CASMailbox -Identity 'fax@contoso.com' -ImapEnabled $true");
+        const fullAccess = diagnosis.fix.indexOf("Add-MailboxPermission -Identity 'fax@contoso.com'");
         const limits = diagnosis.fix.indexOf("too many IMAP connections");
         assert.ok(fullAccess >= 0 && imap > fullAccess && limits > imap, diagnosis.fix);
         assert.match(diagnosis.fix, /up to about 30 minutes/);
@@ -318,6 +322,35 @@ describe("roles and transport", () => {
             diagnoseTransportFailure("token", "h", { timedOut: false, code: "SELF_SIGNED_CERT_IN_CHAIN" }, CONTEXT).fix,
             /NODE_EXTRA_CA_CERTS/,
         );
+    });
+});
+
+describe("PowerShell lines in fixes", () => {
+    it("quote every pasted value as the manual script does, and name the stack's principal, never a fixed one", () => {
+        const hostile = "x | ForEach-Object {Add-MailboxPermission -Identity ceo@contoso.com}";
+        const context: FixContext = {
+            ...CONTEXT,
+            mailbox: "fax$(whoami)@contoso.com",
+            servicePrincipalObjectId: "1;Remove-Mailbox",
+            servicePrincipalName: hostile,
+        };
+        const fix = diagnoseSmtpAuthReply("535 5.7.3 Authentication unsuccessful", context).fix;
+        assert.ok(
+            fix.includes(`-DisplayName 'x | ForEach-Object {Add-MailboxPermission -Identity ceo@contoso.com}'`),
+            fix,
+        );
+        assert.ok(fix.includes(`-AppId '${CONTEXT.clientId}'`), fix);
+        assert.ok(
+            fix.includes(`Add-MailboxPermission -Identity 'fax$(whoami)@contoso.com' -User '1;Remove-Mailbox' `),
+            fix,
+        );
+        assert.ok(fix.includes(`Where-Object { $_.AppId -eq '${CONTEXT.clientId}' }`), fix);
+        assert.doesNotMatch(fix, /UCXSuiteMail/);
+        const named = diagnoseSmtpAuthReply("535 5.7.3 Authentication unsuccessful", {
+            ...CONTEXT,
+            servicePrincipalName: "Fax Relay",
+        }).fix;
+        assert.ok(named.includes("-DisplayName 'Fax Relay'"), named);
     });
 });
 

@@ -84,6 +84,8 @@ export class EngineStack {
     readonly pendingDeletes: string[] = [];
     /** The root stack resource's outputs. */
     outputs: Record<string, unknown> = {};
+    /** The step each pending delete belongs to: a targeted run deletes only targeted resources. */
+    readonly pendingDeleteSteps = new Map<string, StepName>();
 
     ledgerState(): RotationState | undefined {
         return this.resources.get(LEDGER)?.outputs.state;
@@ -96,6 +98,8 @@ export interface RunPlan {
     readonly rotationKey: string;
     /** The steps that fail in this run; a step whose inputs never resolve is not attempted at all. */
     readonly failing?: ReadonlySet<StepName>;
+    /** `pulumi up --target`: only these steps run; undefined targets every step. */
+    readonly targets?: ReadonlySet<StepName>;
 }
 
 export interface RunResult {
@@ -138,12 +142,12 @@ export async function runUpdate(stack: EngineStack, app: FakeApplication, plan: 
         errors.push(`${step}: ${message}`);
         throw new Error(message);
     };
-    if (failing.has("saved-outputs")) {
-        // A failed read fails the run before any step that needs its outputs: the engine ends the update
-        // (deploymentExecutor.Execute cancels on a step error), and the SDK never resolves what depends on it.
-        errors.push("saved-outputs: injected failure of the stack reference read");
-        return { succeeded: false, attempted: ["saved-outputs"], replacedKeyIds, deletedKeyIds: [], errors };
-    }
+    const targeted = (step: StepName) => plan.targets === undefined || plan.targets.has(step);
+    // A failed read ends the run: the engine cancels the deployment on a step error (deploymentExecutor.Execute in
+    // deployment_executor.go), so what waits for the reference's outputs is never registered.
+    let endRun: (reason: Error) => void = () => undefined;
+    const runEnded = new Promise<never>((_resolve, reject) => (endRun = reject));
+    runEnded.catch(() => undefined);
 
     await pulumi.runtime.setMocks(
         {
@@ -154,6 +158,14 @@ export async function runUpdate(stack: EngineStack, app: FakeApplication, plan: 
                 attempted.push(step);
                 const injected = () => fail(step, `injected failure of ${args.name}`);
                 if (args.type === STACK_REFERENCE) {
+                    // A read the backend refuses (an unparsable name, an unknown stack: GetStackOutputs in
+                    // pkg/backend/backend.go) fails the read step; the SDK rejects the reference's outputs
+                    // (readResource in @pulumi/pulumi/runtime/resource.js), so nothing that uses them resolves.
+                    // Reads are never skipped by --target (GenerateReadSteps in step_generator.go has no check).
+                    if (failing.has(step)) {
+                        endRun(new Error("the stack reference read failed"));
+                        injected();
+                    }
                     // The builtin provider's answer to a StackReference read (readStackReference in
                     // pkg/resource/deploy/builtins.go): the saved outputs and the names of the secret ones.
                     return {
@@ -167,6 +179,11 @@ export async function runUpdate(stack: EngineStack, app: FakeApplication, plan: 
                 }
                 const saved = stack.resources.get(args.name);
                 const id = `${args.name}-id`;
+                if (saved !== undefined && !targeted(step)) {
+                    // An untargeted resource keeps its old inputs and outputs: the engine stubs out Check and emits
+                    // a same step (step_generator.go: "If not targeted, stub out the provider check").
+                    return { id: saved.outputs.id ?? id, state: saved.outputs };
+                }
                 if (args.name === LEDGER) {
                     // The engine checks the new inputs against the old inputs, then diffs (step_generator.go).
                     const checked = (await rotationLedgerProvider.check!(saved?.inputs ?? {}, args.inputs)).inputs!;
@@ -209,6 +226,7 @@ export async function runUpdate(stack: EngineStack, app: FakeApplication, plan: 
                         // generated later on, after all creates/updates finish").
                         replacedKeyIds.push(saved.outputs.keyId);
                         stack.pendingDeletes.push(saved.outputs.keyId);
+                        stack.pendingDeleteSteps.set(saved.outputs.keyId, step);
                     }
                     return { id: created.keyId, state: outputs };
                 }
@@ -241,18 +259,25 @@ export async function runUpdate(stack: EngineStack, app: FakeApplication, plan: 
         new LaterStep(LATER_RESOURCE);
         const exported = exportsOf(component);
         try {
-            const values = await Promise.all(
-                Object.values(exported).map((output) =>
-                    (output as unknown as { promise(): Promise<unknown> }).promise(),
+            const values = await Promise.race([
+                Promise.all(
+                    Object.values(exported).map((output) =>
+                        (output as unknown as { promise(): Promise<unknown> }).promise(),
+                    ),
                 ),
-            );
+                runEnded,
+            ]);
             registered = Object.fromEntries(Object.keys(exported).map((name, index) => [name, values[index]]));
-        } catch {
+        } catch (error) {
             // The stack registers outputs only when every export resolved; otherwise it registers none
-            // (Stack.initialize in @pulumi/pulumi/runtime/stack.js calls registerOutputs(undefined) in its finally).
+            // (Stack.initialize in @pulumi/pulumi/runtime/stack.js calls registerOutputs(undefined) in its finally),
+            // and the error fails the program, so the run fails (the unhandled-rejection handler in
+            // @pulumi/pulumi/cmd/run/run.js logs it as an error).
             registered = {};
+            if (errors.length === 0) errors.push(`program: ${(error as Error).message}`);
         }
-        await settings.waitForRPCs().catch(() => undefined);
+        // After a failed read the engine has cancelled the run, and the SDK's pending registrations never finish.
+        await Promise.race([settings.waitForRPCs(), runEnded]).catch(() => undefined);
         await new Promise((resolve) => setImmediate(resolve));
     } finally {
         process.removeAllListeners("unhandledRejection");
@@ -266,7 +291,11 @@ export async function runUpdate(stack: EngineStack, app: FakeApplication, plan: 
     if (succeeded) {
         // The deletes of replaced resources, also those left pending by failed runs, run only when the run got
         // through every step (performPostSteps in deployment_executor.go, GenerateDeletes in step_generator.go).
-        for (const keyId of stack.pendingDeletes.splice(0)) {
+        // A targeted run deletes only targeted resources (GenerateDeletes in step_generator.go).
+        const deleting = stack.pendingDeletes.filter((keyId) => targeted(stack.pendingDeleteSteps.get(keyId)!));
+        for (const keyId of deleting) {
+            stack.pendingDeletes.splice(stack.pendingDeletes.indexOf(keyId), 1);
+            stack.pendingDeleteSteps.delete(keyId);
             app.removePassword(keyId);
             deletedKeyIds.push(keyId);
         }

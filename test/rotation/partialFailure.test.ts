@@ -266,6 +266,50 @@ describe("rotation under partial failure: the scenarios", () => {
         assert.ok(app.secrets.has(exported.keyId), "the secret those outputs exported survives the forced rotation");
     });
 
+    it("a stack reference read that fails never moves the ledger or renews a slot, even when a rotation is due", async () => {
+        const stack = new EngineStack();
+        const app = new FakeApplication();
+        await checkedRun(stack, app, { nowMs: firstRun, rotationDays: P, rotationKey: "" });
+        const ledger = stack.ledgerState();
+        const outputs = JSON.stringify(stack.outputs);
+        // A due rotation and a forced one: the run must still rotate nothing without the saved outputs.
+        const due = {
+            nowMs: nextPeriod,
+            rotationDays: P,
+            rotationKey: "forced",
+            failing: new Set(["saved-outputs"] as const),
+        };
+        const failed = await checkedRun(stack, app, due);
+        assert.equal(failed.result.succeeded, false);
+        assert.match(failed.result.errors.join("\n"), /saved-outputs/);
+        assert.ok(!failed.result.attempted.includes("ledger"), "the ledger waits for the saved outputs");
+        assert.deepEqual(failed.result.replacedKeyIds, []);
+        assert.ok(sameRotationState(stack.ledgerState(), ledger), "the ledger did not move");
+        assert.equal(JSON.stringify(stack.outputs), outputs, "the outputs are as they were");
+        await assertConverges(stack, app, { nowMs: nextPeriod, rotationDays: P, rotationKey: "forced" });
+    });
+
+    it("a targeted run after a failed rotation exports only a secret that exists, and the next run keeps it", async () => {
+        const { stack, app, suiteKeyId } = await refusedRotation();
+        app.maxLifetimeDays = undefined;
+        // `pulumi up --target` of another resource (operations.md targets the MailApplication component this way).
+        const targetedRun = {
+            nowMs: nextPeriod + DAY_MS,
+            rotationDays: P,
+            rotationKey: "",
+            targets: new Set(["later"] as const),
+        };
+        const targeted = await checkedRun(stack, app, targetedRun);
+        assert.equal(targeted.result.succeeded, false, "the run refuses to export a slot it skipped");
+        assert.match(
+            targeted.result.errors.join("\n"),
+            /slot [ab] should hold generation 3, but holds generation 1.*Fix: run pulumi up without --target/,
+        );
+        assert.equal(app.byValue(stack.outputs.clientSecret)?.keyId, suiteKeyId, "the outputs still export it");
+        await assertConverges(stack, app, { nowMs: nextPeriod + DAY_MS, rotationDays: P, rotationKey: "" });
+        assert.ok(app.secrets.has(suiteKeyId), "the suite's secret outlives the run that exported a newer one");
+    });
+
     it("a first deployment refused by the policy converges in the run after secretRotationDays is lowered", async () => {
         const stack = new EngineStack();
         const app = new FakeApplication();

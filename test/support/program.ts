@@ -21,6 +21,7 @@ interface RegisterResourceRequestLike {
     getRetainondelete(): boolean | undefined;
     getIgnorechangesList(): string[];
     getImportid(): string;
+    getProvider(): string;
 }
 interface MockMonitorLike {
     registerResource(req: RegisterResourceRequestLike, callback: (...args: unknown[]) => void): Promise<void>;
@@ -38,6 +39,7 @@ function recordRegisteredOptions(into: Map<string, RegisteredOptions>): void {
             ...(req.hasRetainondelete() ? { retainOnDelete: req.getRetainondelete() } : {}),
             ignoreChanges: req.getIgnorechangesList(),
             ...(req.getImportid() ? { importId: req.getImportid() } : {}),
+            ...(req.getProvider() ? { provider: req.getProvider() } : {}),
         });
         return registerResource(req, callback);
     };
@@ -63,10 +65,19 @@ export interface RegisteredOptions {
     retainOnDelete?: boolean;
     ignoreChanges: string[];
     importId?: string;
+    /** The explicit provider reference ("<urn>::<id>"); absent for the default provider. */
+    provider?: string;
+}
+
+/** One invoke the program made, and the explicit provider it named (absent: the default provider). */
+export interface InvokeCall {
+    token: string;
+    provider?: string;
 }
 
 export interface ProgramRun {
     resources: DeclaredResource[];
+    calls: InvokeCall[];
     outputs: Record<string, unknown>;
     secretOutputs: Set<string>;
 }
@@ -251,6 +262,7 @@ export class ProgramFailure extends Error {
 /** Runs the program with the given ucx-mail config. Throws what the program throws (e.g. a config error). */
 export async function runProgram(config: Record<string, unknown>, options: RunOptions = {}): Promise<ProgramRun> {
     const resources: DeclaredResource[] = [];
+    const calls: InvokeCall[] = [];
     const registeredOptions = new Map<string, RegisteredOptions>();
     // Without a carried state every run is the stack's first.
     const stackState = options.state ?? new MockStackState();
@@ -282,7 +294,10 @@ export async function runProgram(config: Record<string, unknown>, options: RunOp
                 });
                 return { id, state };
             },
-            call: (args) => mockCall(args, options.applications),
+            call: (args) => {
+                calls.push({ token: args.token, ...(args.provider ? { provider: args.provider } : {}) });
+                return mockCall(args, options.applications);
+            },
         },
         "ucx-mail",
         "tenant",
@@ -325,7 +340,7 @@ export async function runProgram(config: Record<string, unknown>, options: RunOp
             stackState.outputs = { ...outputs };
             stackState.secretOutputs = [...secretOutputs];
         }
-        return { resources, outputs, secretOutputs };
+        return { resources, calls, outputs, secretOutputs };
     } catch (error) {
         await settings.waitForRPCs().catch(() => undefined);
         throw new ProgramFailure(error, resources);

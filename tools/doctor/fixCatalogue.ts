@@ -5,6 +5,8 @@
  * authentication and authorization error codes" (learn.microsoft.com/entra/identity-platform/reference-error-codes).
  */
 
+import { powerShellLiteral } from "../../components/exchangeSetupScript";
+
 /** What the doctor tells the admin about one failure. */
 export interface Diagnosis {
     /** What went wrong, in one sentence. */
@@ -22,6 +24,8 @@ export interface FixContext {
     readonly timeoutMs: number;
     /** The Enterprise application object id: --service-principal-object-id, else the stack output servicePrincipalObjectId, else the token oid. */
     readonly servicePrincipalObjectId?: string;
+    /** The DisplayName New-ServicePrincipal gets: the stack's exchangeServicePrincipalName, else the project default. */
+    readonly servicePrincipalName: string;
 }
 
 /** A failure below the protocol: no connection, no answer, TLS refused. */
@@ -113,7 +117,7 @@ export function diagnoseEntraFailure(failure: EntraFailure, context: FixContext)
                 message: `The app has no Enterprise application (service principal) in this tenant (AADSTS7000229).${said}`,
                 fix:
                     `Create it: run pulumi up (ucx-mail creates the Enterprise application); by hand, open the app registration in Entra and ` +
-                    `follow "Managed application in local directory" > Create Service Principal, or run New-MgServicePrincipal -AppId ${context.clientId} ` +
+                    `follow "Managed application in local directory" > Create Service Principal, or run New-MgServicePrincipal -AppId ${pasted(context.clientId)} ` +
                     `(Microsoft Graph PowerShell). Then run the Exchange steps again with the new Enterprise application's object id.`,
             };
         // Entra error codes: UnauthorizedClientApplicationDisabled, "The application is disabled". An admin may have
@@ -443,10 +447,10 @@ function diagnoseSendAsDenied(text: string, context: FixContext): Diagnosis | un
         message: `Exchange refused to send as this From address: ${text}`,
         fix:
             `Exchange checks SendAs for the mailbox the app logs in as (${context.mailbox}). Simplest: make the From address ${context.mailbox} itself. ` +
-            `To send as another address, grant the login mailbox SendAs on it: Add-RecipientPermission -Identity <address> -Trustee ${context.mailbox} -AccessRights SendAs; ` +
+            `To send as another address, grant the login mailbox SendAs on it: Add-RecipientPermission -Identity <address> -Trustee ${pasted(context.mailbox)} -AccessRights SendAs; ` +
             `if that alone does not help, grant it to the app's service principal too (-Trustee ${objectId}). ` +
-            `For ${context.mailbox} itself, check that the service principal has FullAccess (Get-MailboxPermission -Identity ${context.mailbox}; ` +
-            `if missing, Add-MailboxPermission -Identity ${context.mailbox} -User ${objectId} -AccessRights FullAccess -AutoMapping $false; ` +
+            `For ${context.mailbox} itself, check that the service principal has FullAccess (Get-MailboxPermission -Identity ${pasted(context.mailbox)}; ` +
+            `if missing, Add-MailboxPermission -Identity ${pasted(context.mailbox)} -User ${objectId} -AccessRights FullAccess -AutoMapping $false; ` +
             `vendor troubleshooting step 5). ${PROPAGATION_NOTE}`,
     };
 }
@@ -459,9 +463,9 @@ export function diagnoseSmtpAuthReply(reply: string, context: FixContext): Diagn
     const enableSmtpAuth =
         `Enable SMTP AUTH (the procedure's last configuration step; vendor troubleshooting step 6): with ucx-mail set ` +
         `ucx-mail:smtpAuth to mailbox (default) or organization and run pulumi up; by hand ` +
-        `Set-CASMailbox -Identity ${context.mailbox} -SmtpClientAuthenticationDisabled $false ` +
+        `Set-CASMailbox -Identity ${pasted(context.mailbox)} -SmtpClientAuthenticationDisabled $false ` +
         `(or org-wide Set-TransportConfig -SmtpClientAuthenticationDisabled $false). ` +
-        `Check: Get-CASMailbox -Identity ${context.mailbox} | Select-Object SmtpClientAuthenticationDisabled and ` +
+        `Check: Get-CASMailbox -Identity ${pasted(context.mailbox)} | Select-Object SmtpClientAuthenticationDisabled and ` +
         `Get-TransportConfig | Select-Object SmtpClientAuthenticationDisabled must print blank or False.`;
     // Microsoft Learn, "Enable or disable SMTP AUTH in Exchange Online" (aka.ms/smtp_auth_disabled): 5.7.139 texts.
     if (/SmtpClientAuthentication is disabled for the Mailbox/i.test(text)) {
@@ -515,7 +519,7 @@ export function diagnoseSmtpAuthReply(reply: string, context: FixContext): Diagn
         message: `Exchange refused the SMTP XOAUTH2 login for ${context.mailbox}: ${text}`,
         fix:
             `${exchangeAccessFix(context, "SMTP.SendAsApp")} If SMTP is granted through RBAC for Applications instead of SMTP.SendAsApp in Entra, ` +
-            `check it with Test-ServicePrincipalAuthorization -Identity ${enterpriseObjectId(context)} -Resource ${context.mailbox}: ` +
+            `check it with Test-ServicePrincipalAuthorization -Identity ${enterpriseObjectId(context)} -Resource ${pasted(context.mailbox)}: ` +
             `the "Application SMTP.SendAsApp" role must be InScope for this mailbox.`,
     };
 }
@@ -546,7 +550,7 @@ export function diagnoseImapReply(reply: string, context: FixContext): Diagnosis
 function fullAccessStep(context: FixContext): string {
     return (
         `The app's service principal has FullAccess on exactly this mailbox (vendor troubleshooting step 5): ` +
-        `Add-MailboxPermission -Identity ${context.mailbox} -User ${enterpriseObjectId(context)} -AccessRights FullAccess -AutoMapping $false; ` +
+        `Add-MailboxPermission -Identity ${pasted(context.mailbox)} -User ${enterpriseObjectId(context)} -AccessRights FullAccess -AutoMapping $false; ` +
         `a new grant can take a while to apply, and --mailbox must be the mailbox's primary SMTP address, not an alias.`
     );
 }
@@ -554,8 +558,8 @@ function fullAccessStep(context: FixContext): string {
 /** IMAP enabled on the mailbox (Set-CASMailbox): Exchange refuses app logins to a mailbox with IMAP off. */
 function imapEnabledStep(context: FixContext): string {
     return (
-        `IMAP is enabled on the mailbox: Get-CASMailbox -Identity ${context.mailbox} | Select-Object ImapEnabled must print True; ` +
-        `if not, Set-CASMailbox -Identity ${context.mailbox} -ImapEnabled $true (ucx-mail does this when mailboxProtocols is enable); ` +
+        `IMAP is enabled on the mailbox: Get-CASMailbox -Identity ${pasted(context.mailbox)} | Select-Object ImapEnabled must print True; ` +
+        `if not, Set-CASMailbox -Identity ${pasted(context.mailbox)} -ImapEnabled $true (ucx-mail does this when mailboxProtocols is enable); ` +
         `the change takes effect after up to about 30 minutes.`
     );
 }
@@ -594,19 +598,29 @@ export function diagnoseSendReply(reply: string, recipient: string, context: Fix
 function exchangeAccessFix(context: FixContext, role: string): string {
     return (
         `Exchange does not know the app or its rights yet. ` +
-        `1) Service principal (vendor troubleshooting step 4): Get-ServicePrincipal | Where-Object { $_.AppId -eq "${context.clientId}" } must print one line; ` +
-        `if not, New-ServicePrincipal -AppId ${context.clientId} -ObjectId ${enterpriseObjectId(context)} -DisplayName UCXSuiteMail. ` +
+        `1) Service principal (vendor troubleshooting step 4): Get-ServicePrincipal | Where-Object { $_.AppId -eq ${pasted(context.clientId)} } must print one line; ` +
+        `if not, New-ServicePrincipal -AppId ${pasted(context.clientId)} -ObjectId ${enterpriseObjectId(context)} -DisplayName ${pasted(context.servicePrincipalName)}. ` +
         `Use the Enterprise application's Object ID (stack output servicePrincipalObjectId), not the app registration's object id. ` +
-        `2) FullAccess (step 5): Get-MailboxPermission -Identity ${context.mailbox} must list that service principal with FullAccess; ` +
-        `if not, Add-MailboxPermission -Identity ${context.mailbox} -User ${enterpriseObjectId(context)} -AccessRights FullAccess -AutoMapping $false. ` +
+        `2) FullAccess (step 5): Get-MailboxPermission -Identity ${pasted(context.mailbox)} must list that service principal with FullAccess; ` +
+        `if not, Add-MailboxPermission -Identity ${pasted(context.mailbox)} -User ${enterpriseObjectId(context)} -AccessRights FullAccess -AutoMapping $false. ` +
         `3) The ${role} application role must be in the token (see the roles check). ` +
         `ucx-mail does 1) and 2) on pulumi up (or prints them in exchangeSetupScript when exchangeAuth is manual); --exchange checks them. ${PROPAGATION_NOTE}`
     );
 }
 
-/** The Enterprise application object id to paste: the flag's, the stack's or the token's oid; else a placeholder. */
+/**
+ * A value for a PowerShell line the admin pastes: the manual script's literal quoting, because stack outputs, flags
+ * and tenant replies are untrusted and an unquoted `|`, `;` or `$(...)` would run when pasted.
+ */
+export function pasted(value: string): string {
+    return powerShellLiteral(value);
+}
+
+/** The Enterprise application object id to paste (quoted): the flag's, the stack's or the token's oid; else a placeholder. */
 export function enterpriseObjectId(context: Pick<FixContext, "servicePrincipalObjectId">): string {
-    return context.servicePrincipalObjectId ?? "<Enterprise application object id>";
+    return context.servicePrincipalObjectId === undefined
+        ? "<Enterprise application object id>"
+        : pasted(context.servicePrincipalObjectId);
 }
 
 /** Collapses whitespace so a multi-line server reply prints as one line. */

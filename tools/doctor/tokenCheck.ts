@@ -228,6 +228,7 @@ export function fixContextOf(options: DoctorOptions): FixContext {
         authorityHost: options.authorityHost,
         timeoutMs: options.timeoutMs,
         servicePrincipalObjectId: options.servicePrincipalObjectId,
+        servicePrincipalName: options.servicePrincipalName,
     };
 }
 

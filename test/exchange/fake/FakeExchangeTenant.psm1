@@ -27,6 +27,8 @@ function New-FakeExchangeTenant {
         Cmdlets the connecting identity's Exchange roles do not grant: Connect-ExchangeOnline never imports them.
     .PARAMETER MicroDelayEvery
         Every n-th cmdlet call warns "Micro delay applied" and still runs.
+    .PARAMETER ExchangeEnvironment
+        The cloud the tenant lives in, as Connect-ExchangeOnline -ExchangeEnvironmentName names it.
     #>
     [CmdletBinding(SupportsShouldProcess)]
     param(
@@ -46,7 +48,8 @@ function New-FakeExchangeTenant {
         [object[]] $EntraServicePrincipals,
         [int] $EntraLagCalls = 0,
         [string[]] $MissingCmdlets = @(),
-        [int] $MicroDelayEvery = 0
+        [int] $MicroDelayEvery = 0,
+        [ValidateSet('O365Default', 'O365USGovGCCHigh', 'O365USGovDoD', 'O365China')] [string] $ExchangeEnvironment = 'O365Default'
     )
     $mailboxTable = [ordered]@{}
     foreach ($address in $Mailboxes.Keys) {
@@ -58,7 +61,7 @@ function New-FakeExchangeTenant {
     }
     $tenant = [ordered]@{
         config            = [ordered]@{
-            organization = $Organization; propagationCalls = $PropagationCalls; throttleEvery = $ThrottleEvery
+            organization = $Organization; exchangeEnvironment = $ExchangeEnvironment; propagationCalls = $PropagationCalls; throttleEvery = $ThrottleEvery
             principalIdProperty = $PrincipalIdProperty; permissionUserForm = $PermissionUserForm
             entraServicePrincipals = $(if ($PSBoundParameters.ContainsKey('EntraServicePrincipals')) { , @($EntraServicePrincipals) } else { $null })
             entraLagCalls = $EntraLagCalls; missingCmdlets = @($MissingCmdlets); microDelayEvery = $MicroDelayEvery
