@@ -16,6 +16,9 @@ $script:ExchangeSession = $null
 $script:LastTokenLifetimeSeconds = $null
 # Renew a client-credentials token this long before it expires, so no cmdlet runs on a token about to lapse.
 $script:TokenRenewMarginSeconds = 300
+# The one minimum ExchangeOnlineManagement version (docs/exchange.md): -AccessToken needs 3.1.0, and the 3.10.0 release
+# notes name PowerShell 7.6, which this project pins, as supported (as quoted in maester365/maester discussion 1827).
+$script:MinimumExchangeModuleVersion = '3.10.0'
 # The Exchange Online management role that grants each cmdlet: Get-ManagementRole -Cmdlet answers as listed in
 # Microsoft365DSC's generated requiredroles (M365DSCPermissions.psm1) and a public Get-ManagementRole -Cmdlet New-ServicePrincipal output.
 $script:CmdletRole = [ordered]@{
@@ -36,6 +39,23 @@ function New-UcxFailure {
     param([Parameter(Mandatory)] [string] $Message, [string] $ErrorId = 'UcxMailExchange.Failure')
     $exception = New-Object System.InvalidOperationException $Message
     New-Object System.Management.Automation.ErrorRecord $exception, $ErrorId, 'InvalidOperation', $null
+}
+
+function Import-UcxExchangeModule {
+    <#
+    .SYNOPSIS
+        Loads ExchangeOnlineManagement (at least the minimum version) from PSModulePath, or fails with the first line of the
+        real error and the command that fixes it.
+    #>
+    [CmdletBinding()]
+    param()
+    try { Invoke-UcxQuietly { Import-Module ExchangeOnlineManagement -MinimumVersion $script:MinimumExchangeModuleVersion -ErrorAction Stop -Verbose:$false } }
+    catch {
+        $firstLine = (Hide-UcxSecret $_.Exception.Message) -split "`r?`n" | Select-Object -First 1
+        throw (New-UcxFailure -ErrorId 'UcxMailExchange.BadInput' -Message (
+                "The ExchangeOnlineManagement module ($script:MinimumExchangeModuleVersion or later) could not be loaded from PSModulePath ($firstLine); " +
+                "install or update it with: Install-Module ExchangeOnlineManagement -MinimumVersion $script:MinimumExchangeModuleVersion -Scope CurrentUser."))
+    }
 }
 
 function Hide-UcxSecret {
@@ -333,7 +353,7 @@ function Connect-UcxExchangeOnline {
     if ($Settings.Auth -eq 'clientSecret') { $tokenLifetime = $script:LastTokenLifetimeSeconds }
     if (-not $PSCmdlet.ShouldProcess($Settings.Organization, "Connect-ExchangeOnline ($($Settings.Auth))")) { return }
     try {
-        Invoke-UcxQuietly { Connect-ExchangeOnline @parameters }
+        Invoke-UcxQuietly { Connect-ExchangeOnline @parameters -ErrorAction Stop }
         $script:ExchangeSession = @{ Settings = $Settings; Clock = [System.Diagnostics.Stopwatch]::StartNew(); WaitedAtConnectMs = [double]$script:RetryBudget.WaitedMs; TokenLifetimeSeconds = $tokenLifetime }
     } catch {
         $firstLine = (Hide-UcxSecret $_.Exception.Message) -split "`r?`n" | Select-Object -First 1

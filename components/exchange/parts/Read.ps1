@@ -102,7 +102,7 @@ function Get-UcxExchangeServicePrincipalList {
     #>
     [CmdletBinding()]
     param()
-    , @(Invoke-UcxExchangeStep -Step 'Get-ServicePrincipal' -Action { @(Get-ServicePrincipal) } | Where-Object { $null -ne $_ })
+    , @(Invoke-UcxExchangeStep -Step 'Get-ServicePrincipal' -Action { @(Get-ServicePrincipal -ErrorAction Stop) } | Where-Object { $null -ne $_ })
 }
 
 function Get-UcxExchangeServicePrincipal {
@@ -124,14 +124,15 @@ function Get-UcxPrincipalObjectId {
     .SYNOPSIS
         The Entra object id of an Exchange service principal as Get-ServicePrincipal shows it, or $null.
     .DESCRIPTION
-        Current output calls it ObjectId, older output ServiceId; Microsoft365DSC reads Identity as the Entra object id.
-        The first of them that holds a GUID counts.
+        Current output calls it ObjectId, older output ServiceId; the first of them that holds a GUID counts. Identity is
+        Exchange's own id of the object, not the Entra object id, so it never counts: a principal that shows only an
+        Identity is compared by nothing and never refused.
     #>
     [CmdletBinding()]
     [OutputType([string])]
     param([AllowNull()] $Principal)
     if ($null -eq $Principal) { return $null }
-    foreach ($property in @('ObjectId', 'ServiceId', 'Identity')) {
+    foreach ($property in @('ObjectId', 'ServiceId')) {
         $member = $Principal.PSObject.Properties[$property]
         if ($null -ne $member -and [string]$member.Value -match '^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$') { return ([string]$member.Value).ToLowerInvariant() }
     }
@@ -173,7 +174,7 @@ function Test-UcxFullAccess {
     [OutputType([bool])]
     param([Parameter(Mandatory)] [string] $Mailbox, [Parameter(Mandatory)] [AllowEmptyCollection()] [string[]] $PrincipalKey)
     if ($PrincipalKey.Count -eq 0) { return $false }
-    $entries = Invoke-UcxExchangeStep -Step "Get-MailboxPermission $Mailbox" -Action { @(Get-MailboxPermission -Identity $Mailbox) }
+    $entries = Invoke-UcxExchangeStep -Step "Get-MailboxPermission $Mailbox" -Action { @(Get-MailboxPermission -Identity $Mailbox -ErrorAction Stop) }
     $granted = @($entries | Where-Object {
             $null -ne $_ -and -not $_.Deny -and -not $_.IsInherited -and (@($_.AccessRights) -join ',') -match 'FullAccess' -and
             $PrincipalKey -contains ([string]$_.User).Trim()
@@ -209,9 +210,9 @@ function Get-UcxCasMailboxSetting {
     [CmdletBinding()]
     param([Parameter(Mandatory)] [string] $Mailbox, [switch] $AllowMissing)
     try {
-        $answer = Invoke-UcxExchangeStep -Step "Get-CASMailbox $Mailbox" -Action { @(Get-CASMailbox -Identity $Mailbox) }
+        $answer = Invoke-UcxExchangeStep -Step "Get-CASMailbox $Mailbox" -Action { @(Get-CASMailbox -Identity $Mailbox -ErrorAction Stop) }
     } catch {
-        if ($_.Exception.Message -notmatch "couldn't be found|could not be found|wasn't found|was not found") { throw }
+        if (-not (Test-UcxNotFoundError -Message $_.Exception.Message -Exception $_.Exception)) { throw }
         if ($AllowMissing) { return @{ Exists = $false; Value = $null; SmtpClientAuthenticationDisabled = $null; ImapEnabled = $null; PopEnabled = $null } }
         throw (New-UcxFailure -ErrorId 'UcxMailExchange.MailboxNotFound' -Message (
                 "Mailbox '$Mailbox' was not found in Exchange Online; fix the 'mailboxes' config key (it must list existing " +
@@ -235,6 +236,6 @@ function Get-UcxTransportSmtpSetting {
     #>
     [CmdletBinding()]
     param()
-    $answer = Invoke-UcxExchangeStep -Step 'Get-TransportConfig' -Action { @(Get-TransportConfig) }
+    $answer = Invoke-UcxExchangeStep -Step 'Get-TransportConfig' -Action { @(Get-TransportConfig -ErrorAction Stop) }
     (Get-UcxExactlyOne -Cmdlet 'Get-TransportConfig' -Identity 'organization' -Answer $answer).SmtpClientAuthenticationDisabled
 }

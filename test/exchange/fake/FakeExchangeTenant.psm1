@@ -27,6 +27,8 @@ function New-FakeExchangeTenant {
         Cmdlets the connecting identity's Exchange roles do not grant: Connect-ExchangeOnline never imports them.
     .PARAMETER MicroDelayEvery
         Every n-th cmdlet call warns "Micro delay applied" and still runs.
+    .PARAMETER FailWriteAt
+        The n-th write cmdlet call from now fails once, before it applies anything (fault injection).
     #>
     [CmdletBinding(SupportsShouldProcess)]
     param(
@@ -46,7 +48,8 @@ function New-FakeExchangeTenant {
         [object[]] $EntraServicePrincipals,
         [int] $EntraLagCalls = 0,
         [string[]] $MissingCmdlets = @(),
-        [int] $MicroDelayEvery = 0
+        [int] $MicroDelayEvery = 0,
+        [int] $FailWriteAt = 0
     )
     $mailboxTable = [ordered]@{}
     foreach ($address in $Mailboxes.Keys) {
@@ -61,7 +64,7 @@ function New-FakeExchangeTenant {
             organization = $Organization; propagationCalls = $PropagationCalls; throttleEvery = $ThrottleEvery
             principalIdProperty = $PrincipalIdProperty; permissionUserForm = $PermissionUserForm
             entraServicePrincipals = $(if ($PSBoundParameters.ContainsKey('EntraServicePrincipals')) { , @($EntraServicePrincipals) } else { $null })
-            entraLagCalls = $EntraLagCalls; missingCmdlets = @($MissingCmdlets); microDelayEvery = $MicroDelayEvery
+            entraLagCalls = $EntraLagCalls; missingCmdlets = @($MissingCmdlets); microDelayEvery = $MicroDelayEvery; failWriteAt = $FailWriteAt
             connectError = $(if ($ConnectError) { $ConnectError } else { $null })
             expected     = [ordered]@{
                 appId = $Expected['appId']; certificatePassword = $Expected['certificatePassword']
@@ -75,6 +78,8 @@ function New-FakeExchangeTenant {
         callCount         = 0
         calls             = [ordered]@{}
         writes            = @()
+        writeAttempts     = 0
+        faults            = @()
         connects          = @()
         disconnects       = 0
     }
