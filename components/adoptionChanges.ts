@@ -48,6 +48,22 @@ export interface LiveApplicationView extends DeclaredApplicationView {
     readonly singlePageApplications: readonly { redirectUris: readonly string[] }[];
     readonly appRoles: readonly { value: string; displayName: string }[];
     readonly apis: readonly { oauth2PermissionScopes: readonly { value: string }[] }[];
+    readonly description: string;
+    readonly groupMembershipClaims: readonly string[];
+    readonly optionalClaims: readonly {
+        accessTokens?: readonly { name: string }[];
+        idTokens?: readonly { name: string }[];
+        saml2Tokens?: readonly { name: string }[];
+    }[];
+    readonly marketingUrl: string;
+    readonly privacyStatementUrl: string;
+    readonly supportUrl: string;
+    readonly termsOfServiceUrl: string;
+    readonly serviceManagementReference: string;
+    readonly deviceOnlyAuthEnabled: boolean;
+    readonly fallbackPublicClientEnabled: boolean;
+    readonly oauth2PostResponseRequired: boolean;
+    readonly tags: readonly string[];
 }
 
 const sameId = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -113,6 +129,7 @@ export function adoptionRemovals(
         for (const scope of api.oauth2PermissionScopes) lines.push(`exposed API scope ${scope.value}`);
     }
     for (const role of live.appRoles) lines.push(`app role ${role.value || role.displayName}`);
+    lines.push(...clearedApplicationFields(live));
     for (const required of live.requiredResourceAccesses) {
         const kept = declared.requiredResourceAccesses.find((d) => sameId(d.resourceAppId, required.resourceAppId));
         for (const access of required.resourceAccesses) {
@@ -121,4 +138,61 @@ export function adoptionRemovals(
         }
     }
     return lines;
+}
+
+/**
+ * What the provider's application update sends although ucx-mail declares none of it, so a live value is cleared
+ * (applicationResourceUpdate in terraform-provider-azuread's internal/services/applications/application_resource.go:
+ * description, group membership claims, the info URLs, the service management reference and tags always; the
+ * booleans as false; optional claims once they differ from the declared none).
+ */
+function clearedApplicationFields(live: LiveApplicationView): string[] {
+    const lines: string[] = [];
+    if (live.description !== "") lines.push(`description "${live.description}" (cleared)`);
+    const claims = live.groupMembershipClaims.filter((claim) => claim !== "None");
+    if (claims.length > 0) lines.push(`group membership claims ${claims.join(", ")} (cleared)`);
+    for (const optional of live.optionalClaims) {
+        for (const [tokens, kind] of [
+            [optional.accessTokens, "access"],
+            [optional.idTokens, "ID"],
+            [optional.saml2Tokens, "SAML"],
+        ] as const) {
+            for (const claim of tokens ?? []) lines.push(`optional claim ${claim.name} in ${kind} tokens (cleared)`);
+        }
+    }
+    const urls: [string, string][] = [
+        ["marketing URL", live.marketingUrl],
+        ["privacy statement URL", live.privacyStatementUrl],
+        ["support URL", live.supportUrl],
+        ["terms of service URL", live.termsOfServiceUrl],
+    ];
+    for (const [name, url] of urls) if (url !== "") lines.push(`${name} ${url} (cleared)`);
+    if (live.serviceManagementReference !== "") {
+        lines.push(`service management reference "${live.serviceManagementReference}" (cleared)`);
+    }
+    if (live.deviceOnlyAuthEnabled) lines.push("device-only authentication (turned off)");
+    if (live.fallbackPublicClientEnabled) lines.push("treat as a public client (turned off)");
+    if (live.oauth2PostResponseRequired) lines.push("OAuth2 POST response required (turned off)");
+    for (const tag of live.tags) lines.push(`tag ${tag} (cleared)`);
+    return lines;
+}
+
+/**
+ * What taking over the adopted app's enterprise application changes, when it exists. With useExisting the provider
+ * finds it by appId and runs its update (servicePrincipalResourceCreate → servicePrincipalResourceUpdate in
+ * terraform-provider-azuread's internal/services/serviceprincipals/service_principal_resource.go), which PATCHes
+ * these fields whatever they held. Owners change only when `owners` lists some (HasChange("owners")); ucx-mail
+ * leaves them alone otherwise, so that a second run does not remove the owners the first one read into the state.
+ */
+export function enterpriseApplicationTakeover(ownersListed: boolean): string[] {
+    return [
+        "account enabled (set to true: users and apps can sign in to it)",
+        "assignment required (set to false)",
+        "description, login URL, notification e-mail addresses, preferred single sign-on mode and alternative names (cleared)",
+        "notes (replaced by ucx-mail's own note)",
+        "tags (replaced by WindowsAzureActiveDirectoryIntegratedApp and HideApp: listed under Enterprise applications, hidden from My Apps)",
+        ownersListed
+            ? "owners (become exactly the owners list: any other owner is removed)"
+            : "owners (kept as they are while owners is empty; once it lists someone, they become exactly that list)",
+    ];
 }

@@ -126,22 +126,42 @@ export function formatConfigProblems(problems: readonly ConfigProblem[]): string
 }
 
 export interface ParseOptions {
-    /** Whether a secret key's value is stored encrypted; plain-text secrets are refused. */
-    readonly isStoredAsSecret?: (key: (typeof SECRET_CONFIG_KEYS)[number]) => boolean;
+    /**
+     * Whether a key's value is stored encrypted. Secret keys in plain text are refused, a secret value is never quoted
+     * in an error, and a key whose value ends up in plain text (PLAIN_VALUE_KEYS) stored as a secret is refused.
+     * Default: exactly the secret keys are.
+     */
+    readonly isStoredAsSecret?: (key: string) => boolean;
 }
+
+/** Keys that may be stored encrypted: the secret keys, and secretRotationKey, of which only a digest is kept. */
+const KEYS_THAT_MAY_BE_SECRET: readonly string[] = [...SECRET_CONFIG_KEYS, "secretRotationKey"];
 
 /** Raw config as Pulumi stores it: strings, with lists and numbers as JSON text. Keys carry no namespace. */
 export type RawConfig = Readonly<Record<string, string | undefined>>;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// Plain addresses only: these values later reach PowerShell, so quotes, `$`, `;`, backticks and spaces never pass.
+// Plain addresses only: these values later reach PowerShell lines (the doctor's fixes paste them unquoted), so
+// quotes, `$`, `;`, backticks and spaces never pass. ADDRESS_RULE says the same in words.
 const PLAIN_ADDRESS =
-    /^[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9_+-])?@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+    /^[a-z0-9_](?:[a-z0-9._+-]{0,62}[a-z0-9_+-])?@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const ADDRESS_RULE =
+    "a plain e-mail address: before the @ only letters, digits and . _ + - (starting with a letter, digit or _, no dot at the end or twice in a row), after it a domain name; no apostrophe or other quote, space or display name";
 const INITIAL_DOMAIN =
     /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.(?:onmicrosoft\.com|onmicrosoft\.us|partner\.onmschina\.cn)$/i;
 // Characters that would let a value escape its place in a PowerShell line or a log.
 const UNSAFE_CHARACTERS = /["'`$;\\\p{Cc}]/u;
 const EXAMPLE_MAILBOX = "fax@contoso.com";
+
+/** Settings that belong to some exchangeAuth modes only; set under another mode, they are refused, not ignored. */
+const MODE_SPECIFIC_KEYS: Readonly<Partial<Record<ConfigKey, readonly ExchangeAuthMode[]>>> = {
+    exchangeAppId: ["certificate", "clientSecret"],
+    exchangeCertificatePath: ["certificate"],
+    exchangeCertificatePassword: ["certificate"],
+    exchangeClientSecret: ["clientSecret"],
+    exchangeAdminUpn: ["accessToken"],
+    exchangeManagedIdentityAccountId: ["managedIdentity"],
+};
 
 export function isGuid(value: string): boolean {
     return GUID.test(value);
@@ -187,7 +207,15 @@ function closestKey(key: string): string | undefined {
 class ConfigReader {
     readonly problems: ConfigProblem[] = [];
 
-    constructor(private readonly raw: RawConfig) {}
+    constructor(
+        private readonly raw: RawConfig,
+        private readonly isStoredAsSecret: (key: string) => boolean,
+    ) {}
+
+    /** A key's value for an error message: quoted, unless the stack stores it as a secret. */
+    describe(key: string, value: unknown): string {
+        return this.isStoredAsSecret(key) ? "its value (a secret, not shown)" : quote(value);
+    }
 
     report(key: string, problem: string, fix: string): void {
         this.problems.push({ key, problem, fix });
@@ -207,7 +235,7 @@ class ConfigReader {
         if (UNSAFE_CHARACTERS.test(value)) {
             this.report(
                 key,
-                `${quote(value)} contains a quote, backtick, $, ;, backslash or control character.`,
+                `${this.describe(key, value)} contains a quote, backtick, $, ;, backslash or control character.`,
                 `use letters, digits, spaces, dots and dashes: ${setCommand(key, example)}`,
             );
         } else if (value.length > maxLength) {
@@ -224,11 +252,11 @@ class ConfigReader {
         try {
             parsed = JSON.parse(value);
         } catch {
-            this.report(key, `${quote(value)} is a single text value, not a list.`, fix);
+            this.report(key, `${this.describe(key, value)} is a single text value, not a list.`, fix);
             return [];
         }
         if (!Array.isArray(parsed) || parsed.some((item) => typeof item !== "string")) {
-            this.report(key, `${quote(parsed)} is not a list of text values.`, fix);
+            this.report(key, `${this.describe(key, parsed)} is not a list of text values.`, fix);
             return [];
         }
         return parsed as string[];
@@ -241,7 +269,7 @@ class ConfigReader {
         if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < range.min || parsed > range.max) {
             this.report(
                 key,
-                `${quote(value)} is not a whole number of ${unit} from ${range.min} to ${range.max}.`,
+                `${this.describe(key, value)} is not a whole number of ${unit} from ${range.min} to ${range.max}.`,
                 setCommand(key, String(fallback)),
             );
             return fallback;
@@ -256,7 +284,7 @@ class ConfigReader {
         if (match === undefined) {
             this.report(
                 key,
-                `${quote(value)} is not one of ${choices.join(", ")}.`,
+                `${this.describe(key, value)} is not one of ${choices.join(", ")}.`,
                 setCommand(key, fallback) + ` (or another of: ${choices.join(", ")})`,
             );
             return fallback;
@@ -270,7 +298,7 @@ class ConfigReader {
         if (!isGuid(value)) {
             this.report(
                 key,
-                `${quote(value)} is not a GUID (${what}).`,
+                `${this.describe(key, value)} is not a GUID (${what}).`,
                 `copy the ${what} from the Entra admin center: ${setCommand(key, "00000000-0000-0000-0000-000000000000")}`,
             );
             return undefined;
@@ -283,7 +311,11 @@ class ConfigReader {
         const value = this.text(key);
         if (value === undefined) return undefined;
         if (/^(true|false)$/i.test(value)) return value.toLowerCase() === "true";
-        this.report(key, `${quote(value)} is neither true nor false.`, `${setCommand(key, "true")} (or false)`);
+        this.report(
+            key,
+            `${this.describe(key, value)} is neither true nor false.`,
+            `${setCommand(key, "true")} (or false)`,
+        );
         return undefined;
     }
 
@@ -311,14 +343,18 @@ function readMailboxes(reader: ConfigReader): string[] {
         if (!isPlainAddress(address)) {
             reader.report(
                 "mailboxes",
-                `item ${index} ${quote(address)} is not a plain e-mail address (no quotes, backticks, $, ;, spaces or display names).`,
+                `item ${index} ${reader.describe("mailboxes", address)} is not ${ADDRESS_RULE}.`,
                 `pulumi config set --path 'mailboxes[${index}]' ${EXAMPLE_MAILBOX}`,
             );
             return;
         }
         const normalized = address.toLowerCase();
         if (seen.has(normalized)) {
-            reader.report("mailboxes", `${quote(address)} is listed twice.`, "remove the duplicate entry.");
+            reader.report(
+                "mailboxes",
+                `${reader.describe("mailboxes", address)} is listed twice.`,
+                "remove the duplicate entry.",
+            );
             return;
         }
         seen.add(normalized);
@@ -350,7 +386,7 @@ function readPermissions(reader: ConfigReader): ExchangeRoleName[] {
                 "permissions",
                 legacy
                     ? `"${LEGACY_EWS_ROLE_NAME}" is the legacy EWS permission and grants access to every mailbox.`
-                    : `${quote(name)} is not an accepted Exchange Online application role.`,
+                    : `${reader.describe("permissions", name)} is not an accepted Exchange Online application role.`,
                 `list only ${allowed}: pulumi config rm permissions (for the default) or pulumi config set --path 'permissions[0]' IMAP.AccessAsApp`,
             );
         } else if (roles.includes(role)) {
@@ -369,10 +405,16 @@ function readOwners(reader: ConfigReader): string[] {
         if (!isGuid(owner)) {
             reader.report(
                 "owners",
-                `item ${index} ${quote(owner)} is not an object id (GUID).`,
-                `use the user's Object ID from Entra ID > Users: pulumi config set --path 'owners[${index}]' 00000000-0000-0000-0000-000000000000`,
+                `item ${index} ${reader.describe("owners", owner)} is not an object id (GUID).`,
+                `use the Object ID of a user (Entra ID > Users) or of a CI identity's service principal (Enterprise applications): pulumi config set --path 'owners[${index}]' 00000000-0000-0000-0000-000000000000`,
             );
-        } else if (!owners.includes(owner.toLowerCase())) {
+        } else if (owners.includes(owner.toLowerCase())) {
+            reader.report(
+                "owners",
+                `${reader.describe("owners", owner)} is listed twice.`,
+                "remove the duplicate entry.",
+            );
+        } else {
             owners.push(owner.toLowerCase());
         }
     });
@@ -396,18 +438,23 @@ function readExchangeConnection(reader: ConfigReader): ExchangeConnectionSetting
         "exchangeManagedIdentityAccountId",
         "Client ID of the user-assigned managed identity (Managed Identities > Overview)",
     );
-    if (managedIdentityAccountId !== undefined && mode !== "managedIdentity") {
-        reader.report(
-            "exchangeManagedIdentityAccountId",
-            `names a user-assigned managed identity, which only exchangeAuth managedIdentity uses (it is ${mode}).`,
-            "pulumi config set exchangeAuth managedIdentity, or pulumi config rm exchangeManagedIdentityAccountId",
-        );
+    for (const [key, modes] of Object.entries(MODE_SPECIFIC_KEYS) as [ConfigKey, readonly ExchangeAuthMode[]][]) {
+        const isSet = (SECRET_CONFIG_KEYS as readonly string[]).includes(key)
+            ? reader.hasSecret(key as (typeof SECRET_CONFIG_KEYS)[number])
+            : reader.text(key) !== undefined;
+        if (isSet && !modes.includes(mode)) {
+            reader.report(
+                key,
+                `is used only when exchangeAuth is ${modes.join(" or ")} (it is ${mode}), so it would be ignored.`,
+                `pulumi config set exchangeAuth ${modes[0]}, or pulumi config rm ${key}`,
+            );
+        }
     }
 
     if (organization !== undefined && !INITIAL_DOMAIN.test(organization)) {
         reader.report(
             "exchangeOrganization",
-            `${quote(organization)} is not the tenant's initial domain.`,
+            `${reader.describe("exchangeOrganization", organization)} is not the tenant's initial domain.`,
             `use the *.onmicrosoft.com domain from Entra ID > Overview: ${setCommand("exchangeOrganization", "contoso.onmicrosoft.com")}`,
         );
     }
@@ -435,7 +482,7 @@ function readExchangeConnection(reader: ConfigReader): ExchangeConnectionSetting
     if (certificatePath !== undefined && UNSAFE_CHARACTERS.test(certificatePath.replace(/\\/g, "/"))) {
         reader.report(
             "exchangeCertificatePath",
-            `${quote(certificatePath)} contains a quote, backtick, $, ; or control character.`,
+            `${reader.describe("exchangeCertificatePath", certificatePath)} contains a quote, backtick, $, ; or control character.`,
             "move the PFX file to a plain path and set that path.",
         );
     }
@@ -449,7 +496,7 @@ function readExchangeConnection(reader: ConfigReader): ExchangeConnectionSetting
     if (adminUpn !== undefined && !isPlainAddress(adminUpn)) {
         reader.report(
             "exchangeAdminUpn",
-            `${quote(adminUpn)} is not a user principal name.`,
+            `${reader.describe("exchangeAdminUpn", adminUpn)} is not a user principal name.`,
             setCommand("exchangeAdminUpn", "admin@contoso.onmicrosoft.com"),
         );
     }
@@ -493,8 +540,9 @@ function checkExchangeStateRoom(
  * wrong and the fix; secret values are never part of it.
  */
 export function parseUcxMailConfig(raw: RawConfig, options: ParseOptions = {}): UcxMailConfig {
-    const reader = new ConfigReader(raw);
-    const isStoredAsSecret = options.isStoredAsSecret ?? (() => true);
+    const isStoredAsSecret =
+        options.isStoredAsSecret ?? ((key: string) => (SECRET_CONFIG_KEYS as readonly string[]).includes(key));
+    const reader = new ConfigReader(raw, isStoredAsSecret);
 
     for (const key of SECRET_CONFIG_KEYS) {
         if (reader.hasSecret(key) && !isStoredAsSecret(key)) {
@@ -502,6 +550,16 @@ export function parseUcxMailConfig(raw: RawConfig, options: ParseOptions = {}): 
                 key,
                 "is stored in plain text in the stack file, where anyone who reads the repository can see it.",
                 `store it encrypted: pulumi config set --secret ${key} <value> (and rotate it if the file was shared).`,
+            );
+        }
+    }
+
+    for (const key of CONFIG_KEYS) {
+        if (reader.text(key) !== undefined && !KEYS_THAT_MAY_BE_SECRET.includes(key) && isStoredAsSecret(key)) {
+            reader.report(
+                key,
+                "is stored as a secret, but ucx-mail uses its value in plain text (stack outputs, the state, the Exchange script or the tenant itself), so the secret would leak there.",
+                `store it in plain text: pulumi config rm ${key}, then pulumi config set ${key} <value> (without --secret). Only exchangeClientSecret, exchangeCertificatePassword and secretRotationKey may be secrets.`,
             );
         }
     }

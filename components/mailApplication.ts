@@ -4,7 +4,7 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import type { ExchangeRoleName } from "./config";
-import { adoptionRemovals } from "./adoptionChanges";
+import { adoptionRemovals, enterpriseApplicationTakeover } from "./adoptionChanges";
 import { EXCHANGE_ONLINE_APP_ID, resolveExchangeRoles, roleResourceSuffix } from "./exchangeRoles";
 
 export const MANAGED_BY_NOTE =
@@ -15,8 +15,8 @@ export interface MailApplicationArgs {
     readonly displayName: pulumi.Input<string>;
     /** Exchange Online application roles to request and consent to. */
     readonly permissions: readonly ExchangeRoleName[];
-    /** Object ids of the app registration's owners. */
-    readonly owners: pulumi.Input<pulumi.Input<string>[]>;
+    /** Object ids of the owners of the app registration and its enterprise application. */
+    readonly owners: readonly string[];
     /** Object id of an existing app registration to adopt instead of creating one (EWS migration). */
     readonly adoptApplicationObjectId?: string;
     /** Leave the app registration and its enterprise application in the tenant on `pulumi destroy`. */
@@ -72,6 +72,16 @@ export function adoptionLookupFailure(objectId: string, cause: unknown): string 
     );
 }
 
+/** The warning that lists what taking over the adopted app's enterprise application changes. */
+export function enterpriseApplicationTakeoverNotice(objectId: string, ownersListed: boolean): string {
+    return (
+        `pulumi up also takes over the enterprise application of the adopted app registration ${objectId}, when ` +
+        `it has one, and sets:\n${enterpriseApplicationTakeover(ownersListed)
+            .map((line) => `  - ${line}`)
+            .join("\n")}`
+    );
+}
+
 /** The warning that lists what adopting removes from the live app, or undefined when nothing is removed. */
 export function adoptionRemovalNotice(objectId: string, removals: readonly string[]): string | undefined {
     if (removals.length === 0) return undefined;
@@ -107,7 +117,7 @@ export class MailApplication extends pulumi.ComponentResource {
         const declared = {
             displayName: args.displayName,
             signInAudience: "AzureADMyOrg",
-            owners: args.owners,
+            owners: [...args.owners],
             notes: MANAGED_BY_NOTE,
             requiredResourceAccesses: [
                 {
@@ -130,6 +140,7 @@ export class MailApplication extends pulumi.ComponentResource {
         let removals: pulumi.Output<string[]> | undefined;
         if (adopted !== undefined) {
             void pulumi.log.warn(adoptionNotice(adopted, args.retainOnDestroyConfigured), this);
+            void pulumi.log.warn(enterpriseApplicationTakeoverNotice(adopted, args.owners.length > 0), this);
             // The live app, read by an invoke, so the warning already shows in the preview of the run that changes it.
             const live = pulumi.output(
                 azuread.getApplication({ objectId: adopted }, { parent: this }).catch((error: unknown) => {
@@ -150,7 +161,7 @@ export class MailApplication extends pulumi.ComponentResource {
             `${name}-enterprise-app`,
             {
                 clientId: this.application.clientId,
-                owners: args.owners,
+                owners: [...args.owners],
                 notes: MANAGED_BY_NOTE,
                 appRoleAssignmentRequired: false,
                 // An adopted (or half-created) app may already have its enterprise application: take it over.
@@ -158,7 +169,13 @@ export class MailApplication extends pulumi.ComponentResource {
                 // Listed under Enterprise applications like a portal-made app, and hidden from users' My Apps.
                 featureTags: [{ enterprise: true, hide: true }],
             },
-            { parent: this, ...retention },
+            {
+                parent: this,
+                ...retention,
+                // With no owners listed, the provider's update leaves a taken-over enterprise application's owners
+                // alone but reads them into the state, so the next run would remove them: leave them alone for good.
+                ...(args.owners.length === 0 ? { ignoreChanges: ["owners"] } : {}),
+            },
         );
 
         // One assignment per role is exactly what "Grant admin consent" does for application permissions.

@@ -183,3 +183,46 @@ function appRole(value: string) {
         allowedMemberTypes: ["Application"],
     };
 }
+
+describe("adoptionRemovals: what the application update clears although ucx-mail never sets it", () => {
+    it("lists the description, claims, info URLs, service management reference, the three booleans and tags", () => {
+        const live = {
+            ...liveAsDeclared(),
+            description: "EWS access for the fax server",
+            groupMembershipClaims: ["SecurityGroup"],
+            optionalClaims: [
+                { accessTokens: [{ name: "groups" }], idTokens: [{ name: "email" }], saml2Tokens: [{ name: "upn" }] },
+            ],
+            marketingUrl: "https://contoso.example/m",
+            privacyStatementUrl: "https://contoso.example/p",
+            supportUrl: "https://contoso.example/s",
+            termsOfServiceUrl: "https://contoso.example/t",
+            serviceManagementReference: "CHG-1234",
+            deviceOnlyAuthEnabled: true,
+            fallbackPublicClientEnabled: true,
+            oauth2PostResponseRequired: true,
+            tags: ["legacy-ews"],
+        };
+        assert.deepEqual(adoptionRemovals(live, DECLARED, EXCHANGE_ONLINE_APP_ROLE_IDS), [
+            'description "EWS access for the fax server" (cleared)',
+            "group membership claims SecurityGroup (cleared)",
+            "optional claim groups in access tokens (cleared)",
+            "optional claim email in ID tokens (cleared)",
+            "optional claim upn in SAML tokens (cleared)",
+            "marketing URL https://contoso.example/m (cleared)",
+            "privacy statement URL https://contoso.example/p (cleared)",
+            "support URL https://contoso.example/s (cleared)",
+            "terms of service URL https://contoso.example/t (cleared)",
+            'service management reference "CHG-1234" (cleared)',
+            "device-only authentication (turned off)",
+            "treat as a public client (turned off)",
+            "OAuth2 POST response required (turned off)",
+            "tag legacy-ews (cleared)",
+        ]);
+    });
+
+    it("says nothing of them when they are empty, or the group claims are None", () => {
+        const live = { ...liveAsDeclared(), groupMembershipClaims: ["None"] };
+        assert.deepEqual(adoptionRemovals(live, DECLARED, EXCHANGE_ONLINE_APP_ROLE_IDS), []);
+    });
+});

@@ -64,12 +64,12 @@ describe("parseUcxMailConfig defaults", () => {
         assert.equal(parsed.exchange.organization, undefined);
     });
 
-    it("normalizes case, deduplicates owners and accepts numbers as JSON text", () => {
+    it("normalizes case and accepts numbers as JSON text", () => {
         const owner = "A1B2C3D4-0000-4000-8000-00000000000A";
         const parsed = parse({
             mailboxes: JSON.stringify(["Fax@Contoso.com", "scan.to-mail+ucx@sub.contoso.co.uk"]),
             permissions: JSON.stringify(["imap.accessasapp", "SMTP.SendAsApp", "POP.AccessAsApp"]),
-            owners: JSON.stringify([owner, owner.toLowerCase()]),
+            owners: JSON.stringify([owner]),
             smtpAuth: "Organization",
             secretRotationDays: "90",
         });
@@ -153,6 +153,83 @@ describe("parseUcxMailConfig refuses bad config", () => {
         assert.equal(error.problems[0].key, "exchangeClientSecret");
         assert.match(error.problems[0].fix, /--secret/);
         assert.ok(!error.message.includes(secret));
+    });
+});
+
+describe("values stored as secrets", () => {
+    const storedAsSecret =
+        (...keys: string[]) =>
+        (key: string) =>
+            keys.includes(key);
+
+    it("never echoes a value the stack stores as a secret, whichever check fails", () => {
+        const hidden = "Hidden`Value$42";
+        const error = problemsOf(
+            {
+                mailboxes: JSON.stringify([`${hidden}@contoso.com`]),
+                displayName: hidden,
+                smtpAuth: hidden,
+                secretRotationDays: hidden,
+                secretRotationKey: hidden,
+                owners: JSON.stringify([hidden]),
+                exchangeOrganization: hidden,
+                existingApplicationObjectId: hidden,
+                retainApplicationOnDestroy: hidden,
+            },
+            storedAsSecret(
+                "mailboxes",
+                "displayName",
+                "smtpAuth",
+                "secretRotationDays",
+                "secretRotationKey",
+                "owners",
+                "exchangeOrganization",
+                "existingApplicationObjectId",
+                "retainApplicationOnDestroy",
+            ),
+        );
+        assert.ok(!error.message.includes("Hidden"), error.message);
+        assert.match(error.message, /ucx-mail:secretRotationKey: its value \(a secret, not shown\) contains a quote/);
+    });
+
+    it("refuses mailboxes (and every key whose value ends up in plain text) stored as a secret", () => {
+        const error = problemsOf(
+            { mailboxes: MAILBOXES, displayName: "Fax" },
+            storedAsSecret("mailboxes", "displayName"),
+        );
+        assert.deepEqual(error.problems.map((p) => p.key).sort(), ["displayName", "mailboxes"]);
+        const [problem] = error.problems.filter((p) => p.key === "mailboxes");
+        assert.match(problem.problem, /stored as a secret, but ucx-mail uses its value in plain text/);
+        assert.match(problem.fix, /pulumi config set mailboxes <value> \(without --secret\)/);
+        assert.ok(!error.message.includes("fax@contoso.com"));
+    });
+
+    it("accepts secretRotationKey and the two Exchange secrets as secrets", () => {
+        const parsed = parse(
+            {
+                mailboxes: MAILBOXES,
+                secretRotationKey: "2026-12-07",
+                exchangeAuth: "certificate",
+                exchangeOrganization: "contoso.onmicrosoft.com",
+                exchangeAppId: "11111111-2222-4333-8444-555555555555",
+                exchangeCertificatePath: "a.pfx",
+                exchangeCertificatePassword: "pfx-password",
+            },
+            storedAsSecret("secretRotationKey", "exchangeCertificatePassword", "exchangeClientSecret"),
+        );
+        assert.equal(parsed.secretRotationKey, "2026-12-07");
+    });
+});
+
+describe("addresses", () => {
+    it("accepts an address that starts with an underscore", () => {
+        assert.deepEqual(parse({ mailboxes: JSON.stringify(["_fax@contoso.com"]) }).mailboxes, ["_fax@contoso.com"]);
+    });
+
+    it("refuses o'brien@ with the rule, which names the apostrophe", () => {
+        const [problem] = problemsOf({ mailboxes: JSON.stringify(["o'brien@contoso.com"]) }).problems;
+        assert.match(problem.problem, /before the @ only letters, digits and \. _ \+ -/);
+        assert.match(problem.problem, /no apostrophe/);
     });
 });
 

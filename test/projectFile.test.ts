@@ -13,19 +13,11 @@ import {
     parseUcxMailConfig,
     type RawConfig,
 } from "../components/config";
+import { BAD_CONFIGS, CLI_REFUSED_CONFIGS } from "./support/badConfigs";
+import { type ConfigDeclaration, fitsDeclaredType, pulumiCliConfigError } from "./support/pulumiCliConfigCheck";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..");
 
-interface ConfigItemsType {
-    type: string;
-    items?: ConfigItemsType;
-}
-interface ConfigDeclaration extends ConfigItemsType {
-    description?: string;
-    default?: unknown;
-    secret?: boolean;
-    value?: unknown;
-}
 interface TemplateConfigValue {
     description?: string;
     default?: unknown;
@@ -46,26 +38,6 @@ interface ProjectFile {
 
 function readYaml<T>(file: string): T {
     return parse(fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8")) as T;
-}
-
-/** The CLI's check of a value against a declared type (ValidateConfigValue in the Pulumi CLI's workspace package). */
-function fitsDeclaredType(declared: ConfigItemsType, value: unknown): boolean {
-    switch (declared.type) {
-        case "string":
-            return typeof value === "string";
-        case "integer":
-            return Number.isInteger(value) || (typeof value === "string" && /^[-+]?\d+$/.test(value));
-        case "boolean":
-            return typeof value === "boolean" || value === "true" || value === "false";
-        case "array":
-            return (
-                Array.isArray(value) &&
-                declared.items !== undefined &&
-                value.every((item) => fitsDeclaredType(declared.items!, item))
-            );
-        default:
-            return false;
-    }
 }
 
 /** Config as the CLI hands it to the program: strings as they are, everything else as JSON text. */
@@ -214,5 +186,26 @@ describe("Pulumi.example.yaml", () => {
         for (const key of Object.keys(example)) {
             assert.match(key, /^(ucx-mail|azuread):[A-Za-z]+$/, key);
         }
+    });
+});
+
+describe("what the Pulumi CLI checks before the program runs (Pulumi.yaml's types)", () => {
+    for (const [title, stored, printed] of CLI_REFUSED_CONFIGS) {
+        it(`refuses ${title} itself: ${printed}`, () => {
+            assert.equal(pulumiCliConfigError(declarations, "contoso", stored), printed);
+        });
+    }
+
+    it("lets every config through whose mistakes the program reports, so the program's one message is what users see", () => {
+        for (const [title, stored] of BAD_CONFIGS) {
+            assert.equal(pulumiCliConfigError(declarations, "contoso", stored), undefined, title);
+        }
+    });
+
+    it("the README says which check comes first, in the CLI's words", () => {
+        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+        assert.ok(readme.includes("with configuration key 'mailboxes' must be of type 'array<string>'"));
+        assert.ok(readme.includes("is missing configuration value 'mailboxes'"));
+        assert.match(readme, /one message that names every bad key/);
     });
 });

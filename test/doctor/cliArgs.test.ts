@@ -303,6 +303,12 @@ describe("resolveDoctorOptions", () => {
             usageMessage(() => exchange(["--exchange-organization", "contoso.onmicrosoft.com"])),
             /--exchange-organization only work with --exchange <mode>/,
         );
+        // Alone, without --tenant and the rest: the missing --exchange is the mistake named, not --tenant.
+        const alone = usageMessage(() =>
+            resolveDoctorOptions(parseDoctorFlags(["--exchange-organization", "contoso.onmicrosoft.com"]), {}),
+        );
+        assert.match(alone, /--exchange-organization only work with --exchange <mode>/);
+        assert.doesNotMatch(alone, /--tenant/);
         const token = exchange(["--exchange", "accessToken", "--exchange-organization", "contoso.onmicrosoft.com"], {
             ...ENV,
             EXO_ACCESS_TOKEN: "eyJ.token.value",

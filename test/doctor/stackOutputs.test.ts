@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { UsageError } from "../../tools/doctor/cliArgs";
+import { escapeUntrustedText } from "../../tools/untrustedText";
 import {
     parseStackExchangeConfig,
     parseStackOutputs,
@@ -81,6 +82,32 @@ describe("stack outputs", () => {
         );
         assert.throws(() => parseStackOutputs("warning: not json"), UsageError);
         assert.throws(() => parseStackOutputs("[]"), UsageError);
+    });
+
+    it("escapes every printed stack output like the fleet does, and leaves the secret as stored", () => {
+        const hostile = "\u001b]0;owned\u0007\r::error::pwned ```![x](https://e.example/p.png)";
+        const values = parseStackOutputs(
+            JSON.stringify({
+                tenantId: hostile,
+                applicationClientId: hostile,
+                mailboxes: [hostile, "fax@contoso.com"],
+                clientSecret: "Qx8~secret::value",
+                clientSecretExpiresAt: hostile,
+                servicePrincipalObjectId: hostile,
+                exchangeServicePrincipalName: hostile,
+            }),
+        );
+        const escaped = escapeUntrustedText(hostile);
+        assert.deepEqual(values, {
+            tenantId: escaped,
+            applicationClientId: escaped,
+            mailboxes: [escaped, "fax@contoso.com"],
+            clientSecret: "Qx8~secret::value",
+            clientSecretExpiresAt: escaped,
+            servicePrincipalObjectId: escaped,
+            exchangeServicePrincipalName: escaped,
+        });
+        assert.equal(parseStackOutputs(JSON.stringify({ mailboxes: hostile })).mailboxes?.[0], escaped);
     });
 
     it("reads the Exchange connection settings with pulumi config --json, never asking for secrets", async () => {

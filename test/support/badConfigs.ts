@@ -1,12 +1,12 @@
 // Bad stack configurations, each with the key its error must name and a word of the fix it must give. Values are
 // as Pulumi stores them (lists and numbers as JSON text). Shared by the parser tests and the program tests.
+// BAD_CONFIGS all pass the Pulumi CLI's own check of Pulumi.yaml's types, so the program really sees them;
+// CLI_REFUSED_CONFIGS never reach the program: the CLI stops first, with the message given.
 
 const MAILBOXES = JSON.stringify(["fax@contoso.com"]);
 
 export const BAD_CONFIGS: ReadonlyArray<[string, Record<string, unknown>, string, RegExp]> = [
-    ["no mailboxes", {}, "mailboxes", /mailboxes\[0\]/],
     ["empty mailbox list", { mailboxes: "[]" }, "mailboxes", /mailboxes\[0\]/],
-    ["mailboxes as one string", { mailboxes: "fax@contoso.com" }, "mailboxes", /--path/],
     ["mailbox with a quote", { mailboxes: JSON.stringify(["fax'@contoso.com"]) }, "mailboxes", /mailboxes\[0\]/],
     ["mailbox with $()", { mailboxes: JSON.stringify(["$(whoami)@contoso.com"]) }, "mailboxes", /plain e-mail/],
     ["mailbox with a display name", { mailboxes: JSON.stringify(["Fax <fax@contoso.com>"]) }, "mailboxes", /plain/],
@@ -23,7 +23,6 @@ export const BAD_CONFIGS: ReadonlyArray<[string, Record<string, unknown>, string
     ["smtpAuth typo", { mailboxes: MAILBOXES, smtpAuth: "tenant" }, "smtpAuth", /organization/],
     ["rotation days too small", { mailboxes: MAILBOXES, secretRotationDays: "3" }, "secretRotationDays", /7 to 365/],
     ["rotation days too large", { mailboxes: MAILBOXES, secretRotationDays: "400" }, "secretRotationDays", /365/],
-    ["rotation days not whole", { mailboxes: MAILBOXES, secretRotationDays: "30.5" }, "secretRotationDays", /whole/],
     ["exchangeAuth typo", { mailboxes: MAILBOXES, exchangeAuth: "cert" }, "exchangeAuth", /certificate/],
     [
         "certificate without organization",
@@ -96,7 +95,57 @@ export const BAD_CONFIGS: ReadonlyArray<[string, Record<string, unknown>, string
         /letters/,
     ],
     ["misspelt key", { mailboxes: MAILBOXES, mailbox: '["a@contoso.com"]' }, "mailbox", /did you mean mailboxes/],
-    ["admin UPN not an address", { mailboxes: MAILBOXES, exchangeAdminUpn: "admin" }, "exchangeAdminUpn", /admin@/],
+    [
+        "admin UPN not an address",
+        {
+            mailboxes: MAILBOXES,
+            exchangeAuth: "accessToken",
+            exchangeOrganization: "contoso.onmicrosoft.com",
+            exchangeAdminUpn: "admin",
+        },
+        "exchangeAdminUpn",
+        /admin@/,
+    ],
+    ["mailbox with an apostrophe", { mailboxes: JSON.stringify(["o'brien@contoso.com"]) }, "mailboxes", /apostrophe/],
+    [
+        "owners listed twice, differing by case",
+        {
+            mailboxes: MAILBOXES,
+            owners: JSON.stringify(["A1B2C3D4-0000-4000-8000-00000000000A", "a1b2c3d4-0000-4000-8000-00000000000a"]),
+        },
+        "owners",
+        /twice/,
+    ],
+    [
+        "app id of certificate mode under managedIdentity",
+        {
+            mailboxes: MAILBOXES,
+            exchangeAuth: "managedIdentity",
+            exchangeOrganization: "contoso.onmicrosoft.com",
+            exchangeAppId: "11111111-2222-4333-8444-555555555555",
+        },
+        "exchangeAppId",
+        /only when exchangeAuth is certificate or clientSecret/,
+    ],
+    [
+        "certificate path under clientSecret",
+        {
+            mailboxes: MAILBOXES,
+            exchangeAuth: "clientSecret",
+            exchangeOrganization: "contoso.onmicrosoft.com",
+            exchangeAppId: "11111111-2222-4333-8444-555555555555",
+            exchangeClientSecret: "s3cr3t-value",
+            exchangeCertificatePath: "a.pfx",
+        },
+        "exchangeCertificatePath",
+        /config rm exchangeCertificatePath/,
+    ],
+    [
+        "admin UPN under manual",
+        { mailboxes: MAILBOXES, exchangeAdminUpn: "admin@contoso.com" },
+        "exchangeAdminUpn",
+        /accessToken/,
+    ],
     [
         "managed identity account id not a GUID",
         {
@@ -135,5 +184,25 @@ export const BAD_CONFIGS: ReadonlyArray<[string, Record<string, unknown>, string
         { mailboxes: MAILBOXES, retainApplicationOnDestroy: "yes" },
         "retainApplicationOnDestroy",
         /retainApplicationOnDestroy true/,
+    ],
+];
+
+/** Bad configs the Pulumi CLI refuses before the program runs (pkg/workspace/config.go), with what it prints. */
+export const CLI_REFUSED_CONFIGS: ReadonlyArray<[string, Record<string, unknown>, string]> = [
+    ["no mailboxes", {}, "Stack 'contoso' is missing configuration value 'mailboxes'"],
+    [
+        "mailboxes as one string",
+        { mailboxes: "fax@contoso.com" },
+        "Stack 'contoso' with configuration key 'mailboxes' must be of type 'array<string>'",
+    ],
+    [
+        "rotation days not whole",
+        { mailboxes: MAILBOXES, secretRotationDays: "30.5" },
+        "Stack 'contoso' with configuration key 'secretRotationDays' must be of type 'integer'",
+    ],
+    [
+        "max wait not whole, and mailboxes one string: the CLI names only the first in key order",
+        { mailboxes: "fax@contoso.com", exchangeMaxWaitMinutes: "1.5" },
+        "Stack 'contoso' with configuration key 'exchangeMaxWaitMinutes' must be of type 'integer'",
     ],
 ];

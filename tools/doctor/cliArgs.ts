@@ -307,6 +307,8 @@ export function resolveDoctorOptions(
     env: Readonly<Record<string, string | undefined>>,
     stackValues: StackValues = {},
 ): DoctorOptions {
+    // Before anything else: --exchange-* without --exchange is the mistake to name, not the missing --tenant.
+    refuseExchangeFlagsWithoutExchange(flags);
     const cloud = flags.cloud ?? "public";
     const endpoints = CLOUD_ENDPOINTS[cloud];
     const tenantId = flags.tenant ?? stackValues.tenantId;
@@ -355,11 +357,7 @@ export function resolveDoctorOptions(
  * The Exchange connection: flags first, then what the stack knows. Throws one UsageError naming every missing value;
  * secrets are only checked for presence in the environment, never read into the options.
  */
-function resolveExchangeOptions(
-    flags: DoctorFlags,
-    env: Readonly<Record<string, string | undefined>>,
-    stackValues: StackValues,
-): ExchangeOptions | undefined {
+function refuseExchangeFlagsWithoutExchange(flags: DoctorFlags): void {
     const exchangeOnlyFlags: [string, unknown][] = [
         ["--exchange-organization", flags.exchangeOrganization],
         ["--exchange-app-id", flags.exchangeAppId],
@@ -373,8 +371,15 @@ function resolveExchangeOptions(
         if (stray.length > 0) {
             throw new UsageError(`${stray.join(", ")} only work with --exchange <mode>; add --exchange or drop them.`);
         }
-        return undefined;
     }
+}
+
+function resolveExchangeOptions(
+    flags: DoctorFlags,
+    env: Readonly<Record<string, string | undefined>>,
+    stackValues: StackValues,
+): ExchangeOptions | undefined {
+    if (flags.exchange === undefined) return undefined;
     const fromStack = flags.stack ? stackValues : {};
     const mode = flags.exchange;
     const organization = flags.exchangeOrganization ?? fromStack.exchangeOrganization;

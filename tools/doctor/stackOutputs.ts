@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { escapeUntrustedText } from "../untrustedText";
 import { StackValues, UsageError } from "./cliArgs";
 
 /** How to run the Pulumi CLI; tests point PATH at a fake. */
@@ -46,7 +47,7 @@ function runPulumiJson(
                         return;
                     }
                     const firstLine = firstMeaningfulLine(String(stderr)) ?? error.message.split("\n")[0];
-                    reject(new UsageError(`${what} failed: ${firstLine}`));
+                    reject(new UsageError(`${what} failed: ${escapeUntrustedText(firstLine)}`));
                     return;
                 }
                 try {
@@ -73,19 +74,27 @@ export function parseStackOutputs(json: string): StackValues {
         throw new UsageError("pulumi stack output printed no outputs object; run `pulumi up` for this stack first.");
     }
     const record = outputs as Record<string, unknown>;
+    // Whoever can write the state backend writes these values, and the doctor prints them: escaped like the fleet's.
+    const shown = (value: unknown): string | undefined => {
+        const text = stringOrUndefined(value);
+        return text === undefined ? undefined : escapeUntrustedText(text);
+    };
     const mailboxes = Array.isArray(record.mailboxes)
-        ? record.mailboxes.filter((mailbox): mailbox is string => typeof mailbox === "string")
+        ? record.mailboxes
+              .filter((mailbox): mailbox is string => typeof mailbox === "string")
+              .map((mailbox) => escapeUntrustedText(mailbox))
         : typeof record.mailboxes === "string"
-          ? [record.mailboxes]
+          ? [escapeUntrustedText(record.mailboxes)]
           : undefined;
     return {
-        tenantId: stringOrUndefined(record.tenantId),
-        applicationClientId: stringOrUndefined(record.applicationClientId),
+        tenantId: shown(record.tenantId),
+        applicationClientId: shown(record.applicationClientId),
         mailboxes,
+        // The secret is used, never printed (the report redacts it), so it stays exactly as stored.
         clientSecret: stringOrUndefined(record.clientSecret),
-        clientSecretExpiresAt: stringOrUndefined(record.clientSecretExpiresAt),
-        servicePrincipalObjectId: stringOrUndefined(record.servicePrincipalObjectId),
-        exchangeServicePrincipalName: stringOrUndefined(record.exchangeServicePrincipalName),
+        clientSecretExpiresAt: shown(record.clientSecretExpiresAt),
+        servicePrincipalObjectId: shown(record.servicePrincipalObjectId),
+        exchangeServicePrincipalName: shown(record.exchangeServicePrincipalName),
     };
 }
 

@@ -1,5 +1,7 @@
+import { escapeUntrustedText } from "../untrustedText";
 import { mapWithConcurrency } from "./boundedConcurrency";
 import { FleetUsageError, parseFleetArgs, USAGE } from "./cliArgs";
+import { mentionsPassphrase, readCliVersion } from "./cliVersion";
 import { createProgressLine } from "./progressLine";
 import { PulumiCallError, PulumiCliMissingError } from "./pulumiCli";
 import { renderFleetJson, renderFleetTable } from "./reportRendering";
@@ -50,8 +52,12 @@ export async function runFleet(argv: readonly string[], io: FleetIo): Promise<nu
             progress.update,
         );
         progress.clear();
+        // Only a refused read needs the CLI's version, to tell an older CLI's need for the passphrase from the rest.
+        const cliVersion = snapshots.some((snapshot) => snapshot.readErrors.some(mentionsPassphrase))
+            ? await readCliVersion(cli)
+            : undefined;
         const now = io.now();
-        const rows = sortRows(snapshots.map((snapshot) => judgeStack(snapshot, now, options.warnDays)));
+        const rows = sortRows(snapshots.map((snapshot) => judgeStack(snapshot, now, options.warnDays, cliVersion)));
         io.stdout(options.json ? renderFleetJson(rows, now) : renderFleetTable(rows, { colour: io.colour }));
         if (stacks.length === 0 && !options.json) {
             io.stderr(
@@ -73,7 +79,7 @@ export async function runFleet(argv: readonly string[], io: FleetIo): Promise<nu
         if (error instanceof PulumiCallError) {
             // Without the list of stacks there is no report: most often not the project directory, or not logged in.
             io.stderr(
-                `fleet: ${error.message}; run the fleet from the ucx-mail project directory, logged in to the stacks' backend.\n`,
+                `fleet: ${escapeUntrustedText(error.message)}; run the fleet from the ucx-mail project directory, logged in to the stacks' backend.\n`,
             );
             return EXIT_USAGE_ERROR;
         }

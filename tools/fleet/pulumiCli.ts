@@ -38,6 +38,16 @@ export interface PulumiCliOptions {
  * the CLI also prints warnings there (e.g. "A new version of Pulumi is available.") on success.
  */
 export function runPulumiJson(args: readonly string[], options: PulumiCliOptions): Promise<unknown> {
+    return runPulumi(args, options, (stdout) => JSON.parse(stdout), "it printed no JSON; check the Pulumi CLI version");
+}
+
+/** Runs one read-only `pulumi ...` command and returns `parse(stdout)`; a throwing parse rejects with `unparsable`. */
+export function runPulumi<T>(
+    args: readonly string[],
+    options: PulumiCliOptions,
+    parse: (stdout: string) => T,
+    unparsable: string,
+): Promise<T> {
     const command = `pulumi ${args.join(" ")}`;
     return new Promise((resolve, reject) => {
         const child = execFile(
@@ -68,9 +78,9 @@ export function runPulumiJson(args: readonly string[], options: PulumiCliOptions
                     return;
                 }
                 try {
-                    resolve(JSON.parse(String(stdout)));
+                    resolve(parse(String(stdout)));
                 } catch {
-                    reject(new PulumiCallError(command, "it printed no JSON; check the Pulumi CLI version"));
+                    reject(new PulumiCallError(command, unparsable));
                 }
             },
         );

@@ -1,11 +1,26 @@
+import { escapeUntrustedText } from "../untrustedText";
 import { FleetRow, FleetStatus } from "./stackStatus";
 
-/** The `--json` document: { ok, generatedAt, stacks: [ { stack, status, action, ... } ] }. */
+/**
+ * The row with every text escaped: names, outputs, history fields and CLI errors come from whoever can write the
+ * state backend, and the table and the JSON end up in terminals, CI logs and job summaries.
+ */
+function inertRow(row: FleetRow): FleetRow {
+    const escaped = Object.fromEntries(
+        Object.entries(row).map(([key, value]) => [
+            key,
+            typeof value === "string" ? escapeUntrustedText(value) : value,
+        ]),
+    ) as unknown as FleetRow;
+    return { ...escaped, findings: row.findings.map(escapeUntrustedText) };
+}
+
+/** The `--json` document: { ok, generatedAt, stacks: [ { stack, status, action, ... } ] }, every text escaped. */
 export function renderFleetJson(rows: readonly FleetRow[], generatedAt: Date): string {
     const document = {
         ok: rows.every((row) => row.status !== "fail"),
         generatedAt: generatedAt.toISOString(),
-        stacks: rows,
+        stacks: rows.map(inertRow),
     };
     return `${JSON.stringify(document, null, 2)}\n`;
 }
@@ -41,9 +56,11 @@ const COLUMNS: readonly { readonly title: string; readonly cell: (row: FleetRow)
 
 /**
  * The readable table, rows in the order given (main sorts fail first). Under each stack that is not ok, its
- * findings and the action. Colour only when asked for (stdout is a TTY and NO_COLOR is unset).
+ * findings and the action. Colour only when asked for (stdout is a TTY and NO_COLOR is unset). Every text is escaped,
+ * so the table is safe in a terminal, a CI log and inside the job summary's code fence.
  */
-export function renderFleetTable(rows: readonly FleetRow[], style: { readonly colour: boolean }): string {
+export function renderFleetTable(untrustedRows: readonly FleetRow[], style: { readonly colour: boolean }): string {
+    const rows = untrustedRows.map(inertRow);
     const cells = rows.map((row) => COLUMNS.map((column) => column.cell(row)));
     const widths = COLUMNS.map((column, index) =>
         Math.max(column.title.length, ...cells.map((line) => line[index].length)),

@@ -1,3 +1,4 @@
+import { isGuid } from "../../components/config";
 import { PulumiCallError, PulumiCliOptions, runPulumiJson } from "./pulumiCli";
 
 /** The stack outputs the fleet reads. clientSecret is never among them: the fleet never asks for secrets. */
@@ -21,6 +22,8 @@ export const REQUIRED_OUTPUT_KEYS: readonly FleetOutputKey[] = [
     "clientSecretExpiresAt",
     "nextSecretRotationAt",
 ];
+/** The ids the suite holds; anything but a GUID there is no ucx-mail value (or a hostile one). */
+export const GUID_KEYS: readonly FleetOutputKey[] = ["tenantId", "applicationClientId"];
 /** ISO 8601 date-time with a zone, as the rotation schedule writes it. */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -80,7 +83,8 @@ export function parseFleetOutputs(printed: unknown): FleetOutputs {
             typeof value === "string" &&
             value !== "" &&
             value !== "[secret]" &&
-            (!TIME_KEYS.includes(key) || (ISO_TIME.test(value) && !Number.isNaN(Date.parse(value))));
+            (!TIME_KEYS.includes(key) || (ISO_TIME.test(value) && !Number.isNaN(Date.parse(value)))) &&
+            (!GUID_KEYS.includes(key) || isGuid(value));
         if (wellFormed) values[key] = value;
         else malformed.push({ key, printed: JSON.stringify(value) });
     }

@@ -1,4 +1,5 @@
-import { FLEET_OUTPUT_KEYS, REQUIRED_OUTPUT_KEYS, StackSnapshot } from "./stackReading";
+import { CliVersion, explainReadError } from "./cliVersion";
+import { FLEET_OUTPUT_KEYS, GUID_KEYS, REQUIRED_OUTPUT_KEYS, StackSnapshot } from "./stackReading";
 
 export type FleetStatus = "ok" | "warn" | "fail";
 
@@ -34,18 +35,24 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const ROTATION_GRACE_MS = DAY_MS;
 const SEVERITY: Readonly<Record<FleetStatus, number>> = { fail: 0, warn: 1, ok: 2 };
 
-/** Judges one stack at `now`: the status table of docs/operations.md, rule by rule. Pure. */
-export function judgeStack(snapshot: StackSnapshot, now: Date, warnDays: number): FleetRow {
+/**
+ * Judges one stack at `now`: the status table of docs/operations.md, rule by rule. `cliVersion` (when read) names
+ * the real cause of a read that an older CLI refused. Pure.
+ */
+export function judgeStack(snapshot: StackSnapshot, now: Date, warnDays: number, cliVersion?: CliVersion): FleetRow {
     const { stack } = snapshot;
     const values = snapshot.outputs?.values ?? {};
     const nowMs = now.getTime();
     const findings: Finding[] = [];
 
     for (const error of snapshot.readErrors) {
+        const cause = explainReadError(error, cliVersion);
         findings.push({
             status: "fail",
-            message: error,
-            action: `fix the Pulumi CLI's access to stack ${stack} (login, backend, permissions), then run the fleet report again`,
+            message: cause?.message ?? error,
+            action:
+                cause?.action ??
+                `fix the Pulumi CLI's access to stack ${stack} (login, backend, permissions), then run the fleet report again`,
         });
     }
 
@@ -130,7 +137,7 @@ function outputFindings(snapshot: StackSnapshot): Finding[] {
     }
     const findings: Finding[] = outputs.malformed.map(({ key, printed }) => ({
         status: "warn",
-        message: `output ${key} is not usable: ${printed}${key.endsWith("At") ? " is not an ISO 8601 time" : ""}`,
+        message: `output ${key} is not usable: ${printed}${key.endsWith("At") ? " is not an ISO 8601 time" : GUID_KEYS.includes(key) ? " is not a GUID" : ""}`,
         action: redeploy,
     }));
     for (const key of REQUIRED_OUTPUT_KEYS.filter((required) => !present.includes(required))) {

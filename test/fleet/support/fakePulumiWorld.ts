@@ -32,6 +32,8 @@ export interface FakeStack {
     readonly history?: readonly FakeUpdate[];
     readonly failOutput?: FakeFailure;
     readonly failHistory?: FakeFailure;
+    /** Encrypted with the passphrase secrets provider (the default of a file or azblob backend). */
+    readonly passphrase?: boolean;
 }
 
 /** Backend-wide behaviour of the fake. */
@@ -44,6 +46,8 @@ export interface FakeWorldOptions {
     readonly failStackList?: FakeFailure;
     /** Names as `stack ls` prints them but with no stack behind (deleted between ls and output). */
     readonly listedButMissing?: readonly string[];
+    /** What `pulumi version` prints; before v3.252.0 a passphrase stack's outputs need the passphrase. */
+    readonly cliVersion?: string;
 }
 
 /** A fake backend on disk plus the environment that puts the double first on PATH. */
@@ -65,6 +69,9 @@ export function createFakePulumiWorld(
     const world = mkdtempSync(join(tmpdir(), "ucx-fake-fleet-"));
     writeFileSync(join(world, "calls.log"), "");
     writeFileSync(join(world, "stack-not-found-exit-code"), `${options.stackNotFoundExitCode ?? 6}\n`);
+    const cliVersion = options.cliVersion ?? "v3.252.0";
+    writeFileSync(join(world, "cli-version"), `${cliVersion}\n`);
+    writeFileSync(join(world, "cli-minor"), `${cliVersion.split(".")[1]}\n`);
     const names = [...stacks.map((stack) => stack.name), ...(options.listedButMissing ?? [])];
     writeFileSync(join(world, "stack-ls.json"), goJson(stackList(stacks, names, options.backend ?? "diy")));
     if (options.failStackList) writeFailure(world, "stack-ls", options.failStackList);
@@ -77,6 +84,7 @@ export function createFakePulumiWorld(
         for (const size of [1, 10]) {
             writeFileSync(join(dir, `history-page-size-${size}.json`), goJson(history.slice(0, size)));
         }
+        if (stack.passphrase) writeFileSync(join(dir, "passphrase"), "");
         if (stack.failOutput) writeFailure(dir, "output", stack.failOutput);
         if (stack.failHistory) writeFailure(dir, "history", stack.failHistory);
     }
