@@ -172,6 +172,6 @@ Describe 'A write that fails once, then a plain re-run, then destroy' {
             ServicePrincipals = @(@{ AppId = $script:AppId; ObjectId = $script:ObjectId; DisplayName = 'Made by hand' })
             Permissions = @{ 'disabled@contoso.com' = @($script:ObjectId) }
         }
-        Invoke-Sweep -After @('inherit@contoso.com', 'disabled@contoso.com', 'imapoff@contoso.com') -TenantOptions $options | Should -BeNullOrEmpty
+        Invoke-Sweep -After @('disabled@contoso.com', 'imapoff@contoso.com') -TenantOptions $options | Should -BeNullOrEmpty
     }
 }

@@ -15,14 +15,10 @@ function ConvertFrom-UcxOriginalRecord {
     [CmdletBinding()]
     param([AllowNull()] [AllowEmptyString()] [string] $Json, [Parameter(Mandatory)] [string] $Source)
     if ([string]::IsNullOrWhiteSpace($Json)) { return $null }
-    $lines = @($Json -split "`r?`n" | Where-Object { $_.Trim().StartsWith('{') })
-    [array]::Reverse($lines)
-    foreach ($line in $lines) {
-        try { $parsed = ConvertTo-UcxPlainData (ConvertFrom-Json -InputObject $line) } catch { continue }
-        if ($parsed -is [System.Collections.IDictionary] -and $parsed.Contains('schema') -and $parsed['schema'] -eq $script:OriginalSchema) {
-            if ($null -eq $parsed['mailboxes']) { $parsed['mailboxes'] = [ordered]@{} }
-            return $parsed
-        }
+    $parsed = Find-UcxSchemaLine -Text $Json -Schema @($script:OriginalSchema)
+    if ($null -ne $parsed) {
+        if ($null -eq $parsed['mailboxes']) { $parsed['mailboxes'] = [ordered]@{} }
+        return $parsed
     }
     throw (New-UcxFailure -ErrorId 'UcxMailExchange.BadPreviousState' -Message (
             "$Source does not hold the JSON line of ucx-mail's original-state record ($script:OriginalSchema), so it is unclear " +

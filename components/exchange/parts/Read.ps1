@@ -65,29 +65,40 @@ function ConvertFrom-UcxLegacyState {
     $converted
 }
 
+function Find-UcxSchemaLine {
+    <#
+    .SYNOPSIS
+        The last JSON line in Text whose schema is one of Schema, as hashtables, or $null when there is none.
+    .DESCRIPTION
+        Only a line that carries one of this module's schema markers counts, so stray lines on stdout cannot confuse it.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Text, [Parameter(Mandatory)] [string[]] $Schema)
+    $lines = @($Text -split "`r?`n" | Where-Object { $_.Trim().StartsWith('{') })
+    [array]::Reverse($lines)
+    foreach ($line in $lines) {
+        try { $parsed = ConvertTo-UcxPlainData (ConvertFrom-Json -InputObject $line) } catch { continue }
+        if ($parsed -is [System.Collections.IDictionary] -and $parsed.Contains('schema') -and $Schema -contains $parsed['schema']) { return $parsed }
+    }
+    $null
+}
+
 function ConvertFrom-UcxExchangeState {
     <#
     .SYNOPSIS
         Reads the JSON line of a previous run (PULUMI_COMMAND_STDOUT) and returns it as hashtables, or $null if empty.
-    .DESCRIPTION
-        Only the last line that carries this module's schema marker counts, so stray lines on stdout cannot confuse it.
     #>
     [CmdletBinding()]
     param([AllowNull()] [AllowEmptyString()] [string] $Json)
     if ([string]::IsNullOrWhiteSpace($Json)) { return $null }
-    $lines = @($Json -split "`r?`n" | Where-Object { $_.Trim().StartsWith('{') })
-    [array]::Reverse($lines)
-    foreach ($line in $lines) {
-        try { $parsed = ConvertTo-UcxPlainData (ConvertFrom-Json -InputObject $line) } catch { continue }
-        if (-not ($parsed -is [System.Collections.IDictionary] -and $parsed.Contains('schema'))) { continue }
-        if ($parsed['schema'] -eq $script:LegacyStateSchema) { return (ConvertFrom-UcxLegacyState $parsed) }
-        if ($parsed['schema'] -eq $script:StateSchema) {
-            $previous = $parsed['previous']
-            if (-not $previous.Contains('granted')) { $previous['granted'] = @() }
-            foreach ($setting in $script:MailboxSettingNames) { if (-not $previous.Contains($setting)) { $previous[$setting] = [ordered]@{} } }
-            $previous['granted'] = @($previous['granted'])
-            return $parsed
-        }
+    $parsed = Find-UcxSchemaLine -Text $Json -Schema @($script:StateSchema, $script:LegacyStateSchema)
+    if ($null -ne $parsed -and $parsed['schema'] -eq $script:LegacyStateSchema) { return (ConvertFrom-UcxLegacyState $parsed) }
+    if ($null -ne $parsed) {
+        $previous = $parsed['previous']
+        if (-not $previous.Contains('granted')) { $previous['granted'] = @() }
+        foreach ($setting in $script:MailboxSettingNames) { if (-not $previous.Contains($setting)) { $previous[$setting] = [ordered]@{} } }
+        $previous['granted'] = @($previous['granted'])
+        return $parsed
     }
     throw (New-UcxFailure -ErrorId 'UcxMailExchange.BadPreviousState' -Message (
             'PULUMI_COMMAND_STDOUT does not hold the JSON line of a previous ucx-mail Exchange run, so it is unclear what to ' +
