@@ -414,8 +414,9 @@ describe("the declared Exchange command, run end to end against the fake tenant"
         const original = JSON.parse(recorded.stdout);
         assert.equal(original.schema, "ucx-mail/exchange-original/v1");
         assert.equal(original.servicePrincipal.present, false);
-        assert.equal(original.mailboxes["notify@contoso.com"].smtpClientAuthenticationDisabled, true);
-        assert.equal(original.mailboxes["fax@contoso.com"].smtpClientAuthenticationDisabled, null);
+        // One array per mailbox: SmtpClientAuthenticationDisabled, ImapEnabled, PopEnabled, FullAccess.
+        assert.deepEqual(original.mailboxes["notify@contoso.com"], [true, true, true, false]);
+        assert.deepEqual(original.mailboxes["fax@contoso.com"], [null, true, true, false]);
         clearLog(tenantFile);
         const created = await runDeclared(both, "create", undefined, recorded.stdout);
         let tenant = readTenant(tenantFile);

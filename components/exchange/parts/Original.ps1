@@ -5,6 +5,21 @@ Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
 $script:OriginalSchema = 'ucx-mail/exchange-original/v1'
+# A mailbox's entry is one array in this order, so the record stays within the room config.ts reserves per mailbox.
+$script:OriginalEntryNames = @($script:MailboxSettingNames) + @('fullAccess')
+
+function ConvertFrom-UcxOriginalEntry {
+    <#
+    .SYNOPSIS
+        Turns a mailbox's entry of the original record ([smtp, imap, pop, fullAccess]) into a table by setting name.
+    #>
+    [CmdletBinding()]
+    [OutputType([System.Collections.Specialized.OrderedDictionary])]
+    param([AllowNull()] [object[]] $Entry)
+    $table = [ordered]@{}
+    for ($index = 0; $index -lt $script:OriginalEntryNames.Count -and $index -lt @($Entry).Count; $index++) { $table[$script:OriginalEntryNames[$index]] = $Entry[$index] }
+    $table
+}
 
 function ConvertFrom-UcxOriginalRecord {
     <#
@@ -71,7 +86,7 @@ function Get-UcxExchangeOriginal {
     }
     foreach ($mailbox in $Mailboxes) {
         $entry = [ordered]@{}
-        $kept = $(if ($null -ne $Previous -and $Previous['mailboxes'].Contains($mailbox)) { $Previous['mailboxes'][$mailbox] } else { $null })
+        $kept = $(if ($null -ne $Previous -and $Previous['mailboxes'].Contains($mailbox)) { ConvertFrom-UcxOriginalEntry $Previous['mailboxes'][$mailbox] } else { $null })
         if ($null -ne $kept) { foreach ($setting in $script:MailboxSettingNames) { if ($kept.Contains($setting)) { $entry[$setting] = $kept[$setting] } } }
         if (@($script:MailboxSettingNames | Where-Object { -not $entry.Contains($_) }).Count -gt 0) {
             $current = Get-UcxCasMailboxSetting -Mailbox $mailbox
@@ -79,7 +94,7 @@ function Get-UcxExchangeOriginal {
         }
         if ($samePrincipal -and $null -ne $kept -and $kept.Contains('fullAccess')) { $entry['fullAccess'] = [bool]$kept['fullAccess'] }
         else { $entry['fullAccess'] = Test-UcxFullAccess -Mailbox $mailbox -PrincipalKey $principalKey }
-        $record.mailboxes[$mailbox] = $entry
+        $record.mailboxes[$mailbox] = @($script:OriginalEntryNames | ForEach-Object { $entry[$_] })
     }
     if ($null -ne $Previous -and $null -ne $Previous['organization']) { $record.organization = $Previous['organization'] }
     elseif ($SmtpAuth -eq 'organization') { $record.organization = [ordered]@{ smtpClientAuthenticationDisabled = Get-UcxTransportSmtpSetting } }

@@ -191,7 +191,7 @@ function Sync-UcxExchangeAccess {
         if ($null -eq $previousPrincipal) { $previousPrincipal = $Original['servicePrincipal'] }
         if ($null -eq $previousOrganization -and $SmtpAuth -eq 'organization') { $previousOrganization = $Original['organization'] }
         foreach ($mailbox in @($Original['mailboxes'].Keys)) {
-            $entry = $Original['mailboxes'][$mailbox]
+            $entry = ConvertFrom-UcxOriginalEntry $Original['mailboxes'][$mailbox]
             $originalMailboxes[$mailbox] = $entry
             foreach ($setting in $script:MailboxSettingNames) {
                 if ($Mailboxes -contains $mailbox -and $entry.Contains($setting) -and -not $recorded[$setting].Contains($mailbox)) { $recorded[$setting][$mailbox] = $entry[$setting] }
