@@ -1,20 +1,37 @@
 // The app registration's client secret, rotated through ordinary `pulumi up` runs with no outage: two
 // ApplicationPassword slots that take turns, and a small ledger in the stack state that remembers which slot is
-// newest. The rotation rules live in rotationSchedule.ts; this file only turns them into resources.
+// newest. The ledger advances from what the stack's saved outputs committed, read back through a StackReference
+// to the stack itself, so a run that failed after the ledger's step never costs the suite its secret. The rotation
+// rules live in rotationSchedule.ts; this file only turns them into resources.
 
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import {
     advanceRotation,
+    assertNewestSlotHeld,
+    committedRotationState,
     currentInstant,
     rotationRequest,
     sameRotationState,
     slotDisplayName,
     summarizeRotation,
+    type ExportedSlot,
     type RotationRequest,
     type RotationState,
+    type SavedRotationOutputs,
     type SlotName,
 } from "./rotationSchedule";
+
+/**
+ * The names index.ts exports the rotation outputs under. The next run reads them back from the stack's saved
+ * outputs, so renaming one here renames it there.
+ */
+export const ROTATION_OUTPUT_NAMES = {
+    exported: "clientSecretSlot",
+    expiresAt: "clientSecretExpiresAt",
+    nextRotationAt: "nextSecretRotationAt",
+    previousExpiresAt: "previousSecretExpiresAt",
+} as const satisfies Record<keyof SavedRotationOutputs, string>;
 
 export interface RotatingClientSecretArgs {
     /** The app registration's Pulumi id, "/applications/<objectId>". */
@@ -25,13 +42,18 @@ export interface RotatingClientSecretArgs {
     readonly rotationKey: string;
 }
 
-/** The ledger's inputs as the engine hands them back; `state` is what the previous run decided, if anything. */
+/**
+ * The ledger's inputs as the engine hands them back; `state` is what the previous run decided, if anything, and
+ * `saved` what the stack's outputs held when this run started.
+ */
 interface LedgerInputs extends RotationRequest {
     readonly state?: RotationState;
+    readonly saved?: SavedRotationOutputs;
 }
 
 // Captured by value when Pulumi serializes the provider below, so the deployed ledger runs exactly this code.
 const advance = advanceRotation;
+const committed = committedRotationState;
 const sameState = sameRotationState;
 
 /**
@@ -46,7 +68,7 @@ export const rotationLedgerProvider: pulumi.dynamic.ResourceProvider = {
             rotationDays: news.rotationDays,
             rotationKeyDigest: news.rotationKeyDigest,
         };
-        return { inputs: { ...news, state: advance(olds.state, request) } };
+        return { inputs: { ...news, state: advance(committed(olds.state, news.saved), request) } };
     },
     async diff(_id: string, olds: LedgerInputs, news: LedgerInputs) {
         return { changes: !sameState(olds.state, news.state), replaces: [], deleteBeforeReplace: false };
@@ -63,9 +85,58 @@ export const rotationLedgerProvider: pulumi.dynamic.ResourceProvider = {
 class RotationLedger extends pulumi.dynamic.Resource {
     declare readonly state: pulumi.Output<RotationState>;
 
-    constructor(name: string, request: RotationRequest, opts: pulumi.CustomResourceOptions) {
-        super(rotationLedgerProvider, name, { ...request, state: undefined }, opts, undefined, "RotationLedger");
+    constructor(
+        name: string,
+        request: RotationRequest,
+        saved: pulumi.Input<SavedRotationOutputs>,
+        opts: pulumi.CustomResourceOptions,
+    ) {
+        super(rotationLedgerProvider, name, { ...request, saved, state: undefined }, opts, undefined, "RotationLedger");
     }
+}
+
+/** The fully qualified name of the stack this program runs in, as a StackReference takes it. */
+function ownStackName(): string {
+    return `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+}
+
+/**
+ * The rotation outputs the stack's last saved outputs hold. The engine answers a StackReference with the outputs of
+ * the latest saved snapshot (GetStackOutputs in pkg/backend/backend.go): during a run those are the previous run's,
+ * since the root stack's outputs are written only when the run ends (deployment_executor.go), and on the stack's
+ * first run there are none.
+ */
+function savedRotationOutputs(self: pulumi.StackReference): pulumi.Output<SavedRotationOutputs> {
+    const names = Object.entries(ROTATION_OUTPUT_NAMES) as [keyof SavedRotationOutputs, string][];
+    return pulumi
+        .all(names.map(([, outputName]) => self.getOutput(outputName) as pulumi.Output<unknown>))
+        .apply((values: unknown[]) => {
+            const saved: Record<string, unknown> = {};
+            names.forEach(([field], index) => {
+                const value = values[index];
+                if (field === "exported" && isExportedSlot(value)) {
+                    saved[field] = { slot: value.slot, generation: value.generation };
+                } else if (field !== "exported" && isPeriodBoundary(value)) {
+                    saved[field] = value;
+                }
+            });
+            return saved as SavedRotationOutputs;
+        });
+}
+
+/** Saved outputs come back from the state file: take only a well-formed slot and generation. */
+function isExportedSlot(value: unknown): value is ExportedSlot {
+    const candidate = value as Partial<ExportedSlot> | undefined;
+    return (
+        (candidate?.slot === "a" || candidate?.slot === "b") &&
+        Number.isInteger(candidate.generation) &&
+        (candidate.generation ?? 0) > 0
+    );
+}
+
+/** ... and only dates in the form the rotation writes them: a period boundary, midnight UTC. */
+function isPeriodBoundary(value: unknown): value is string {
+    return typeof value === "string" && /^\d{4}-\d\d-\d\dT00:00:00Z$/.test(value) && !Number.isNaN(Date.parse(value));
 }
 
 /**
@@ -83,13 +154,20 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
     readonly previousExpiresAt: pulumi.Output<string | undefined>;
     /** The slot that holds `value` ("a" or "b"). */
     readonly exportedSlot: pulumi.Output<SlotName>;
+    /** The slot and generation of `value`: index.ts exports it, and the next run reads it back. */
+    readonly exported: pulumi.Output<ExportedSlot>;
+    /** Key id of the newest secret (not secret): the name Graph's sign-in activity gives it. */
+    readonly keyId: pulumi.Output<string>;
+    /** Key id of the other slot's secret; before the first rotation that secret was never exported. */
+    readonly previousKeyId: pulumi.Output<string>;
 
     constructor(name: string, args: RotatingClientSecretArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ucx-mail:index:RotatingClientSecret", name, {}, opts);
 
         // Validates secretRotationDays (2 · P within Entra's 24 months) before anything is declared.
         const request = rotationRequest(currentInstant(), args.rotationDays, args.rotationKey);
-        const ledger = new RotationLedger(`${name}-ledger`, request, { parent: this });
+        const self = new pulumi.StackReference(`${name}-saved-outputs`, { name: ownStackName() }, { parent: this });
+        const ledger = new RotationLedger(`${name}-ledger`, request, savedRotationOutputs(self), { parent: this });
         const state = ledger.state;
 
         const slot = (slotName: SlotName) => {
@@ -109,13 +187,26 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
         };
         const slots: Record<SlotName, azuread.ApplicationPassword> = { a: slot("a"), b: slot("b") };
 
-        const summary = state.apply(summarizeRotation);
+        // Export the state only once its newest slot holds that secret: an untargeted slot keeps its old outputs
+        // (step_generator.go), and a throw here leaves the saved outputs as they were (runtime/stack.js).
+        const held = pulumi.all([state, slots.a.rotateWhenChanged, slots.b.rotateWhenChanged]).apply(([s, a, b]) => {
+            assertNewestSlotHeld(s, (s.newest === "a" ? a : b)?.generation);
+            return s;
+        });
+        const summary = held.apply(summarizeRotation);
         this.exportedSlot = summary.apply((s) => s.exportedSlot);
+        this.exported = summary.apply((s) => s.exported);
         this.value = pulumi.secret(
             pulumi
                 .all([this.exportedSlot, slots.a.value, slots.b.value])
                 .apply(([exported, a, b]) => (exported === "a" ? a : b)),
         );
+        const keyIdOf = (newest: boolean) =>
+            pulumi
+                .all([this.exportedSlot, slots.a.keyId, slots.b.keyId])
+                .apply(([exported, a, b]) => ((exported === "a") === newest ? a : b));
+        this.keyId = keyIdOf(true);
+        this.previousKeyId = keyIdOf(false);
         this.expiresAt = summary.apply((s) => s.expiresAt);
         this.nextRotationAt = summary.apply((s) => s.nextRotationAt);
         this.previousExpiresAt = summary.apply((s): string | undefined => s.previousExpiresAt);
@@ -126,6 +217,9 @@ export class RotatingClientSecret extends pulumi.ComponentResource {
             nextRotationAt: this.nextRotationAt,
             previousExpiresAt: this.previousExpiresAt,
             exportedSlot: this.exportedSlot,
+            exported: this.exported,
+            keyId: this.keyId,
+            previousKeyId: this.previousKeyId,
         });
     }
 }

@@ -1,21 +1,35 @@
 // Turns the raw `ucx-mail:*` stack configuration into a typed, validated object. Pure: no Pulumi imports, so every
 // rule is tested directly and the program can refuse bad config before it declares a single resource.
 
+import {
+    CLOUD_ENDPOINTS,
+    CLOUD_NAMES,
+    cloudOfAzureadEnvironment,
+    cloudsOfOrganization,
+    MICROSOFT,
+    PATTERNS,
+    SETTINGS,
+    type CloudName,
+} from "./contract";
 import { LEGACY_EWS_ROLE_NAME } from "./exchangeRoles";
+import { MAX_ROTATION_DAYS, MIN_ROTATION_DAYS } from "./rotationSchedule";
 
 export const CONFIG_NAMESPACE = "ucx-mail";
 
-export const EXCHANGE_ROLE_NAMES = ["IMAP.AccessAsApp", "SMTP.SendAsApp", "POP.AccessAsApp"] as const;
-export type ExchangeRoleName = (typeof EXCHANGE_ROLE_NAMES)[number];
+export type ExchangeRoleName = "IMAP.AccessAsApp" | "SMTP.SendAsApp" | "POP.AccessAsApp";
+export const EXCHANGE_ROLE_NAMES = MICROSOFT.exchangeRoleNames as readonly ExchangeRoleName[];
 
-export const SMTP_AUTH_SCOPES = ["mailbox", "organization", "unchanged"] as const;
-export type SmtpAuthScope = (typeof SMTP_AUTH_SCOPES)[number];
+export type SmtpAuthScope = "mailbox" | "organization" | "unchanged";
+export const SMTP_AUTH_SCOPES = SETTINGS.smtpAuthScopes as readonly SmtpAuthScope[];
 
-export const EXCHANGE_AUTH_MODES = ["manual", "certificate", "clientSecret", "accessToken", "managedIdentity"] as const;
-export type ExchangeAuthMode = (typeof EXCHANGE_AUTH_MODES)[number];
+export type ExchangeAuthMode = "manual" | "certificate" | "clientSecret" | "accessToken" | "managedIdentity";
+export const EXCHANGE_AUTH_MODES = SETTINGS.exchangeAuthModes as readonly ExchangeAuthMode[];
 
-export const MAILBOX_PROTOCOL_MODES = ["enable", "unchanged"] as const;
-export type MailboxProtocolMode = (typeof MAILBOX_PROTOCOL_MODES)[number];
+export type MailboxProtocolMode = "enable" | "unchanged";
+export const MAILBOX_PROTOCOL_MODES = SETTINGS.mailboxProtocolModes as readonly MailboxProtocolMode[];
+
+export type { CloudName } from "./contract";
+export const CLOUDS = CLOUD_NAMES;
 
 /**
  * The longest JSON line the Exchange steps may record: the command provider hands it back as the one environment
@@ -28,6 +42,7 @@ export const SECRET_CONFIG_KEYS = ["exchangeClientSecret", "exchangeCertificateP
 
 /** Every key the project accepts, so that a typo is reported instead of silently ignored. */
 export const CONFIG_KEYS = [
+    "cloud",
     "mailboxes",
     "displayName",
     "permissions",
@@ -51,25 +66,30 @@ export const CONFIG_KEYS = [
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
+const defaults = SETTINGS.defaults;
 export const CONFIG_DEFAULTS = {
-    displayName: "ImagicleEmailProvider",
-    permissions: ["IMAP.AccessAsApp", "SMTP.SendAsApp"] as readonly ExchangeRoleName[],
-    smtpAuth: "mailbox" as SmtpAuthScope,
-    secretRotationDays: 180,
-    secretRotationKey: "",
+    cloud: defaults.cloud as CloudName,
+    displayName: defaults.displayName,
+    permissions: defaults.permissions as readonly ExchangeRoleName[],
+    smtpAuth: defaults.smtpAuth as SmtpAuthScope,
+    secretRotationDays: defaults.secretRotationDays,
+    secretRotationKey: defaults.secretRotationKey,
     owners: [] as readonly string[],
-    exchangeServicePrincipalName: "UCXSuiteMail",
-    exchangeAuth: "manual" as ExchangeAuthMode,
-    exchangeMaxWaitMinutes: 10,
-    mailboxProtocols: "enable" as MailboxProtocolMode,
+    exchangeServicePrincipalName: defaults.exchangeServicePrincipalName,
+    exchangeAuth: defaults.exchangeAuth as ExchangeAuthMode,
+    exchangeMaxWaitMinutes: defaults.exchangeMaxWaitMinutes,
+    mailboxProtocols: defaults.mailboxProtocols as MailboxProtocolMode,
 } as const;
 
-export const SECRET_ROTATION_DAYS_RANGE = { min: 7, max: 365 } as const;
-export const EXCHANGE_MAX_WAIT_MINUTES_RANGE = { min: 1, max: 120 } as const;
+// The rotation enforces the same range, so the component refuses what the config refuses.
+export const SECRET_ROTATION_DAYS_RANGE = { min: MIN_ROTATION_DAYS, max: MAX_ROTATION_DAYS } as const;
+export const EXCHANGE_MAX_WAIT_MINUTES_RANGE = SETTINGS.ranges.exchangeMaxWaitMinutes;
 
 /** How the Exchange steps connect. Holds no secret: secrets are read by index.ts with config.getSecret. */
 export interface ExchangeConnectionSettings {
     readonly mode: ExchangeAuthMode;
+    /** The tenant's Microsoft cloud: its Exchange environment, token authority and resource. */
+    readonly cloud: CloudName;
     /** The tenant's initial domain (`contoso.onmicrosoft.com`); set unless the mode is manual. */
     readonly organization?: string;
     /** The automation app that holds Exchange.ManageAsApp (certificate and clientSecret modes). */
@@ -85,6 +105,8 @@ export interface ExchangeConnectionSettings {
 }
 
 export interface UcxMailConfig {
+    /** The tenant's Microsoft cloud (`public` for commercial and GCC). */
+    readonly cloud: CloudName;
     /** Dedicated mailboxes, lower-cased, unique, each a plain address. */
     readonly mailboxes: readonly string[];
     readonly displayName: string;
@@ -126,6 +148,8 @@ export function formatConfigProblems(problems: readonly ConfigProblem[]): string
 }
 
 export interface ParseOptions {
+    /** The stack's `azuread:environment`, if set: it must name the same cloud as `cloud`. */
+    readonly azureadEnvironment?: string;
     /**
      * Whether a key's value is stored encrypted. Secret keys in plain text are refused, a secret value is never quoted
      * in an error, and a key whose value ends up in plain text (PLAIN_VALUE_KEYS) stored as a secret is refused.
@@ -140,17 +164,16 @@ const KEYS_THAT_MAY_BE_SECRET: readonly string[] = [...SECRET_CONFIG_KEYS, "secr
 /** Raw config as Pulumi stores it: strings, with lists and numbers as JSON text. Keys carry no namespace. */
 export type RawConfig = Readonly<Record<string, string | undefined>>;
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// Plain addresses only: these values later reach PowerShell lines (the doctor's fixes paste them unquoted), so
-// quotes, `$`, `;`, backticks and spaces never pass. ADDRESS_RULE says the same in words.
-const PLAIN_ADDRESS =
-    /^[a-z0-9_](?:[a-z0-9._+-]{0,62}[a-z0-9_+-])?@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const GUID = PATTERNS.guid;
+// Plain addresses only: these values later reach PowerShell lines, so quotes, `$`, `;`, backticks and spaces never
+// pass. ADDRESS_RULE says the same in words; the pattern is the contract's, which the Exchange module reads too.
+const PLAIN_ADDRESS = PATTERNS.plainAddress;
 const ADDRESS_RULE =
     "a plain e-mail address: before the @ only letters, digits and . _ + - (starting with a letter, digit or _, no dot at the end or twice in a row), after it a domain name; no apostrophe or other quote, space or display name";
-const INITIAL_DOMAIN =
-    /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.(?:onmicrosoft\.com|onmicrosoft\.us|partner\.onmschina\.cn)$/i;
 // Characters that would let a value escape its place in a PowerShell line or a log.
 const UNSAFE_CHARACTERS = /["'`$;\\\p{Cc}]/u;
+// Also refused in a name the doctor quotes in a fix: a pipe or braces would turn a pasted line into a pipeline.
+const UNSAFE_NAME_CHARACTERS = /[|{}]/;
 const EXAMPLE_MAILBOX = "fax@contoso.com";
 
 /** Settings that belong to some exchangeAuth modes only; set under another mode, they are refused, not ignored. */
@@ -178,8 +201,13 @@ function quote(value: unknown): string {
     return JSON.stringify(printable.length > 80 ? `${printable.slice(0, 77)}...` : printable);
 }
 
+/** Key names the Pulumi CLI checks for secret-looking values (keyPattern in pkg/cmd/pulumi/config/config.go). */
+export const SECRET_LOOKING_KEY_NAME = /passwd|pass|password|pwd|secret|token/i;
+
+/** The command that sets `key`; the CLI refuses a random-looking value of such a key without --plaintext/--secret. */
 function setCommand(key: string, example: string, secret = false): string {
-    return `pulumi config set ${secret ? "--secret " : ""}${key} ${example}`;
+    const flag = secret ? "--secret " : SECRET_LOOKING_KEY_NAME.test(key) ? "--plaintext " : "";
+    return `pulumi config set ${flag}${key} ${example}`;
 }
 
 /** Suggests the accepted key closest to a misspelt one. */
@@ -229,13 +257,14 @@ class ConfigReader {
         return trimmed === "" ? undefined : trimmed;
     }
 
-    safeText(key: ConfigKey, fallback: string, example: string, maxLength: number): string {
+    /** Text that later reaches PowerShell; `quotedInFixes` also refuses `|`, `{` and `}` (the doctor pastes it in a fix). */
+    safeText(key: ConfigKey, fallback: string, example: string, maxLength: number, quotedInFixes = false): string {
         const value = this.text(key);
         if (value === undefined) return fallback;
-        if (UNSAFE_CHARACTERS.test(value)) {
+        if (UNSAFE_CHARACTERS.test(value) || (quotedInFixes && UNSAFE_NAME_CHARACTERS.test(value))) {
             this.report(
                 key,
-                `${this.describe(key, value)} contains a quote, backtick, $, ;, backslash or control character.`,
+                `${this.describe(key, value)} contains a quote, backtick, $, ;, backslash, ${quotedInFixes ? "|, {, }, " : ""}or control character.`,
                 `use letters, digits, spaces, dots and dashes: ${setCommand(key, example)}`,
             );
         } else if (value.length > maxLength) {
@@ -421,7 +450,44 @@ function readOwners(reader: ConfigReader): string[] {
     return owners;
 }
 
-function readExchangeConnection(reader: ConfigReader): ExchangeConnectionSettings {
+/**
+ * The cloud's initial-domain family: an exchangeOrganization of another cloud would connect to the wrong Microsoft
+ * cloud, which refuses the tenant (AADSTS900382) with a message that points elsewhere.
+ */
+function checkOrganizationCloud(reader: ConfigReader, organization: string, cloud: CloudName): void {
+    const suffix = CLOUD_ENDPOINTS[cloud].organizationSuffix;
+    const example = setCommand("exchangeOrganization", `contoso.${suffix}`);
+    const families = cloudsOfOrganization(organization);
+    if (families.length === 0) {
+        reader.report(
+            "exchangeOrganization",
+            `${reader.describe("exchangeOrganization", organization)} is not the tenant's initial domain.`,
+            `use the *.${suffix} domain from Entra ID > Overview: ${example}`,
+        );
+        return;
+    }
+    if (families.includes(cloud)) return;
+    const described = families.map((family) => `${family} (${CLOUD_ENDPOINTS[family].description})`).join(" or ");
+    reader.report(
+        "cloud",
+        `is ${cloud} (${CLOUD_ENDPOINTS[cloud].description}), whose initial domains end in .${suffix}, but exchangeOrganization ${reader.describe("exchangeOrganization", organization)} is a domain of ${described}.`,
+        `pulumi config set cloud ${families[0]}${families.length > 1 ? ` (or ${families.slice(1).join(", ")})` : ""} if the tenant lives there, else ${example}`,
+    );
+}
+
+/** A stack-wide azuread:environment of another cloud would send every Entra call there, whatever `cloud` says. */
+function checkAzureadEnvironment(reader: ConfigReader, environment: string, cloud: CloudName): void {
+    const named = cloudOfAzureadEnvironment(environment);
+    if (named === cloud) return;
+    const wanted = CLOUD_ENDPOINTS[cloud].azureadEnvironment;
+    reader.report(
+        "cloud",
+        `is ${cloud}, but azuread:environment ${quote(environment)} ${named === undefined ? "names no cloud ucx-mail supports" : `is the ${named} cloud`}.`,
+        `pulumi config rm azuread:environment (ucx-mail sets ${wanted} from cloud)${named === undefined ? "" : `, or pulumi config set cloud ${named}`}.`,
+    );
+}
+
+function readExchangeConnection(reader: ConfigReader, cloud: CloudName): ExchangeConnectionSettings {
     const mode = reader.choice("exchangeAuth", EXCHANGE_AUTH_MODES, CONFIG_DEFAULTS.exchangeAuth);
     const maxWaitMinutes = reader.integer(
         "exchangeMaxWaitMinutes",
@@ -451,18 +517,12 @@ function readExchangeConnection(reader: ConfigReader): ExchangeConnectionSetting
         }
     }
 
-    if (organization !== undefined && !INITIAL_DOMAIN.test(organization)) {
-        reader.report(
-            "exchangeOrganization",
-            `${reader.describe("exchangeOrganization", organization)} is not the tenant's initial domain.`,
-            `use the *.onmicrosoft.com domain from Entra ID > Overview: ${setCommand("exchangeOrganization", "contoso.onmicrosoft.com")}`,
-        );
-    }
+    if (organization !== undefined) checkOrganizationCloud(reader, organization, cloud);
     if (mode !== "manual" && organization === undefined) {
         reader.report(
             "exchangeOrganization",
             `is ${requirement}`,
-            `${setCommand("exchangeOrganization", "contoso.onmicrosoft.com")} (or pulumi config set exchangeAuth manual)`,
+            `${setCommand("exchangeOrganization", `contoso.${CLOUD_ENDPOINTS[cloud].organizationSuffix}`)} (or pulumi config set exchangeAuth manual)`,
         );
     }
     if ((mode === "certificate" || mode === "clientSecret") && reader.text("exchangeAppId") === undefined) {
@@ -502,6 +562,7 @@ function readExchangeConnection(reader: ConfigReader): ExchangeConnectionSetting
     }
     return {
         mode,
+        cloud,
         maxWaitMinutes,
         ...(organization !== undefined ? { organization: organization.toLowerCase() } : {}),
         ...(appId !== undefined ? { appId } : {}),
@@ -577,6 +638,10 @@ export function parseUcxMailConfig(raw: RawConfig, options: ParseOptions = {}): 
         }
     }
 
+    const cloud = reader.choice("cloud", CLOUDS, CONFIG_DEFAULTS.cloud);
+    if (options.azureadEnvironment !== undefined && options.azureadEnvironment.trim() !== "") {
+        checkAzureadEnvironment(reader, options.azureadEnvironment, cloud);
+    }
     const mailboxes = readMailboxes(reader);
     const displayName = reader.safeText("displayName", CONFIG_DEFAULTS.displayName, "ImagicleEmailProvider", 120);
     const permissions = readPermissions(reader);
@@ -594,8 +659,9 @@ export function parseUcxMailConfig(raw: RawConfig, options: ParseOptions = {}): 
         CONFIG_DEFAULTS.exchangeServicePrincipalName,
         "UCXSuiteMail",
         256,
+        true,
     );
-    const exchange = readExchangeConnection(reader);
+    const exchange = readExchangeConnection(reader, cloud);
     const mailboxProtocols = reader.choice(
         "mailboxProtocols",
         MAILBOX_PROTOCOL_MODES,
@@ -611,6 +677,7 @@ export function parseUcxMailConfig(raw: RawConfig, options: ParseOptions = {}): 
     if (reader.problems.length > 0) throw new UcxMailConfigError(reader.problems);
 
     return {
+        cloud,
         mailboxes,
         displayName,
         permissions,

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ExchangeConnectionSettings, ExchangeRoleName, MailboxProtocolMode, SmtpAuthScope } from "./config";
+import { CONTRACT, ENVIRONMENT } from "./contract";
 import { EXCHANGE_PARTS_FILE, renderExchangeSetupScript } from "./exchangeSetupScript";
 
 /** The entry script, relative to the project directory (where Pulumi runs the program and the command provider). */
@@ -84,6 +85,9 @@ export function exchangeCommandEnvironment(
         UCX_EXCHANGE_PERMISSIONS: JSON.stringify(args.permissions ?? DEFAULT_PERMISSIONS),
         UCX_EXCHANGE_MAILBOX_PROTOCOLS: args.mailboxProtocols ?? "enable",
     };
+    // Only a national cloud sets it: a public stack's command keeps exactly the environment it had before.
+    if (connection.cloud !== undefined && connection.cloud !== "public")
+        environment[ENVIRONMENT.cloud] = connection.cloud;
     if (connection.managedIdentityAccountId !== undefined)
         environment.UCX_EXCHANGE_MANAGED_IDENTITY_ACCOUNT_ID = connection.managedIdentityAccountId;
     if (connection.appId !== undefined) environment.UCX_EXCHANGE_AUTOMATION_APP_ID = connection.appId;
@@ -125,6 +129,13 @@ export function exchangeModuleParts(): ExchangeModulePart[] {
     return list.parts;
 }
 
+/** contract/ucx-mail.json without its `sources` and `about` entries: the values the manual script renders. */
+export function moduleContractText(): string {
+    return JSON.stringify(CONTRACT, (key, value: unknown) =>
+        key === "sources" || key === "about" ? undefined : value,
+    );
+}
+
 /** The PowerShell module that the manual script embeds: every part, concatenated in load order. */
 export function readExchangeModuleSource(): string {
     const directory = path.join(__dirname, path.dirname(EXCHANGE_PARTS_FILE));
@@ -161,6 +172,8 @@ export class ExchangeMailboxAccess extends pulumi.ComponentResource {
                         mailboxProtocols: args.mailboxProtocols ?? "enable",
                         maxWaitMinutes: args.connection.maxWaitMinutes,
                         moduleSource,
+                        moduleContract: moduleContractText(),
+                        cloud: args.connection.cloud,
                     }),
                 );
             this.report = pulumi.output(undefined);

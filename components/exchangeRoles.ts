@@ -1,12 +1,13 @@
 // Facts about the Office 365 Exchange Online resource application and the pure lookups the program needs on them.
 
 import type { ExchangeRoleName } from "./config";
+import { MICROSOFT } from "./contract";
 
 /** Application (client) ID of Office 365 Exchange Online: the same in every tenant. */
-export const EXCHANGE_ONLINE_APP_ID = "00000002-0000-0ff1-ce00-000000000000";
+export const EXCHANGE_ONLINE_APP_ID = MICROSOFT.exchangeOnlineAppId;
 
 /** The legacy EWS application role that a migrated app registration must lose. */
-export const LEGACY_EWS_ROLE_NAME = "full_access_as_app";
+export const LEGACY_EWS_ROLE_NAME = MICROSOFT.legacyEwsRoleName;
 
 /** Role id of each requested permission, read from the tenant's Exchange Online service principal. */
 export interface ResolvedExchangeRole {

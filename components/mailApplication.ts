@@ -29,8 +29,10 @@ export interface MailApplicationArgs {
  * Resource options that adopt an existing app registration. Since Pulumi CLI v3.174.0 the engine's import step only
  * reads the live object (ImportStep.Apply in pkg/resource/deploy/step.go), and the step generator then diffs the
  * declared inputs against what it read and updates the app in the same run (continueStepsFromImport in
- * pkg/resource/deploy/step_generator.go). Later runs that still carry the id import nothing: the state's ImportID
- * equals it, so they diff and update as usual. No ignoreChanges: that would keep the legacy permission.
+ * pkg/resource/deploy/step_generator.go). Later runs that still carry the id import nothing: the step generator imports
+ * only when the goal's id differs from the old state's ImportID (else its ID), and both are `/applications/<oid>`, the
+ * id the bridged azuread provider gives an application; so they diff and update as usual. No ignoreChanges: that
+ * would keep the legacy permission.
  */
 export function adoptionOptions(objectId: string | undefined): pulumi.CustomResourceOptions {
     return objectId === undefined ? {} : { import: `/applications/${objectId}` };

@@ -16,20 +16,23 @@ export const ROTATION_EPOCH_MS = 0;
 export const ENTRA_MAX_SECRET_LIFETIME_DAYS = 730;
 /** A slot lives at most two periods, so 2 · P must fit Entra's maximum lifetime. */
 export const MAX_ROTATION_DAYS = ENTRA_MAX_SECRET_LIFETIME_DAYS / 2;
+/** A period lasts at least a week, so the weekly scheduled `pulumi up` (docs/rotation.md) never skips one. */
+export const MIN_ROTATION_DAYS = 7;
 /** The environment variable that sets "now" (an ISO 8601 instant) for tests and dry runs. */
 export const NOW_ENV_VAR = "UCX_MAIL_NOW";
 
 export type SlotName = "a" | "b";
 
 /**
- * Throws a RangeError unless `days` is a whole number of days whose double fits Entra's 24-month maximum secret
- * lifetime. A built-in error type, because this code also runs inside the serialized rotation ledger.
+ * Throws a RangeError unless `days` is a whole number of days, at least a week, whose double fits Entra's 24-month
+ * maximum secret lifetime. A built-in error type, because this code also runs inside the serialized rotation ledger.
  */
 export function assertRotationDays(days: number): void {
-    if (!Number.isInteger(days) || days < 1) {
+    if (!Number.isInteger(days) || days < MIN_ROTATION_DAYS) {
         throw new RangeError(
-            `secretRotationDays must be a whole number of days from 1 to ${MAX_ROTATION_DAYS}; got ${days}. ` +
-                `Fix: pulumi config set ucx-mail:secretRotationDays 180`,
+            `secretRotationDays must be a whole number of days from ${MIN_ROTATION_DAYS} to ${MAX_ROTATION_DAYS}; ` +
+                `got ${days}. ` +
+                `Fix: pulumi config set --plaintext ucx-mail:secretRotationDays 180`,
         );
     }
     if (2 * days > ENTRA_MAX_SECRET_LIFETIME_DAYS) {
@@ -37,7 +40,7 @@ export function assertRotationDays(days: number): void {
             `secretRotationDays is ${days}, but a secret lives up to two periods (2 × secretRotationDays = ` +
                 `${2 * days} days) and Entra ID allows at most 24 months (${ENTRA_MAX_SECRET_LIFETIME_DAYS} days). ` +
                 `The largest allowed value is ${MAX_ROTATION_DAYS}. ` +
-                `Fix: pulumi config set ucx-mail:secretRotationDays ${MAX_ROTATION_DAYS}`,
+                `Fix: pulumi config set --plaintext ucx-mail:secretRotationDays ${MAX_ROTATION_DAYS}`,
         );
     }
 }
@@ -184,9 +187,117 @@ export function advanceRotation(previous: RotationState | undefined, request: Ro
     };
 }
 
+/** Which secret the stack's outputs export: the slot and its generation. Not secret. */
+export interface ExportedSlot {
+    readonly slot: SlotName;
+    readonly generation: number;
+}
+
+/**
+ * What the stack's saved outputs say about the exported secret, read back at the start of a run. The engine saves
+ * stack outputs only from a run whose program registered them, so this names the secret the suite may hold even
+ * when the ledger, which is saved as soon as its own step completes, went further. Every field is absent on the
+ * stack's first run; `exported` is also absent on stacks whose outputs predate it.
+ */
+export interface SavedRotationOutputs {
+    readonly exported?: ExportedSlot;
+    readonly expiresAt?: string;
+    readonly nextRotationAt?: string;
+    readonly previousExpiresAt?: string;
+}
+
+/**
+ * The key digest of a state rebuilt from the saved outputs. It matches no key, so the next run rotates once: it
+ * completes the rotation the ledger started but no run exported.
+ */
+export const UNCOMMITTED_KEY_DIGEST = "uncommitted";
+
+/** The exported slot the saved outputs name, or, on outputs without it, the slot whose end dates they show. */
+function savedExportedSlot(ledger: RotationState, saved: SavedRotationOutputs): SlotName | undefined {
+    if (saved.exported !== undefined) return saved.exported.slot;
+    if (saved.expiresAt === undefined) return undefined;
+    const newestMatches =
+        ledger.slots[ledger.newest].expiresAt === saved.expiresAt && ledger.nextRotationAt === saved.nextRotationAt;
+    if (newestMatches) return ledger.newest;
+    const other = otherSlot(ledger.newest);
+    return ledger.slots[other].expiresAt === saved.expiresAt ? other : undefined;
+}
+
+/** A slot as the saved outputs show it, keeping the ledger's record when that is the same secret. */
+function savedSlot(recorded: SlotState, generation: number, expiresAt: string, rotationDays: number): SlotState {
+    if (recorded.generation === generation && recorded.expiresAt === expiresAt) return recorded;
+    return { generation, renewedInPeriod: periodIndex(Date.parse(expiresAt), rotationDays) - 2, expiresAt };
+}
+
+/**
+ * The state the next run advances from: the ledger when it agrees with the stack's saved outputs, otherwise the
+ * state those outputs committed. The ledger is ahead of them when a run failed after the ledger's step: the
+ * secret the outputs export is the one the suite may hold, so it must stay the newest until a run exports another.
+ * The two slots always hold consecutive generations, which lets the outputs' newest slot give the other's.
+ */
+export function committedRotationState(
+    ledger: RotationState | undefined,
+    saved: SavedRotationOutputs | undefined,
+): RotationState | undefined {
+    if (ledger === undefined || saved === undefined) return ledger;
+    // No run has saved outputs yet (every earlier run failed), so no secret was exported: lay the slots out afresh,
+    // on the schedule this run asks for, instead of keeping end dates the tenant may have refused.
+    if (saved.exported === undefined && saved.expiresAt === undefined) return undefined;
+    const slot = savedExportedSlot(ledger, saved);
+    // Outputs that name neither slot cannot tell which secret the suite holds; the ledger is all there is.
+    if (slot === undefined || saved.expiresAt === undefined) return ledger;
+    const generation = saved.exported?.generation ?? ledger.slots[slot].generation;
+    const inStep =
+        ledger.newest === slot &&
+        ledger.slots[slot].generation === generation &&
+        ledger.slots[slot].expiresAt === saved.expiresAt;
+    if (inStep) return ledger;
+    const other = otherSlot(slot);
+    const otherExpiresAt = saved.previousExpiresAt ?? ledger.slots[other].expiresAt;
+    return {
+        rotationDays: ledger.rotationDays,
+        rotationKeyDigest: UNCOMMITTED_KEY_DIGEST,
+        newest: slot,
+        nextRotationAt: saved.nextRotationAt ?? ledger.nextRotationAt,
+        slots: {
+            [slot]: savedSlot(ledger.slots[slot], generation, saved.expiresAt, ledger.rotationDays),
+            [other]: savedSlot(ledger.slots[other], generation - 1, otherExpiresAt, ledger.rotationDays),
+        } as { a: SlotState; b: SlotState },
+    };
+}
+
+/** What a run that ends in `state` saves in the stack outputs, as the next run reads it back. */
+export function savedOutputsOf(state: RotationState): SavedRotationOutputs {
+    const summary = summarizeRotation(state);
+    return {
+        exported: summary.exported,
+        expiresAt: summary.expiresAt,
+        nextRotationAt: summary.nextRotationAt,
+        previousExpiresAt: summary.previousExpiresAt,
+    };
+}
+
+/**
+ * Throws unless the newest slot holds the generation the state gives it (`held` is the slot resource's own
+ * rotateWhenChanged.generation). A run that skipped the slot, such as `pulumi up --target` of another resource,
+ * keeps the slot's old secret; exporting the state then would name a secret that does not exist, and the next run
+ * would replace the secret those outputs export.
+ */
+export function assertNewestSlotHeld(state: RotationState, held: string | undefined): void {
+    const wanted = state.slots[state.newest].generation;
+    if (held === String(wanted)) return;
+    throw new Error(
+        `The client secret rotation is not complete: slot ${state.newest} should hold generation ${wanted}, but ` +
+            `holds generation ${held ?? "none"}, because this run skipped it (pulumi up --target) or an earlier run ` +
+            `failed. The stack outputs keep the secret they exported. Fix: run pulumi up without --target.`,
+    );
+}
+
 /** The values the stack exports about its secrets. */
 export interface RotationSummary {
     readonly exportedSlot: SlotName;
+    /** The exported slot and its generation, exported so that the next run can read back what was committed. */
+    readonly exported: ExportedSlot;
     readonly expiresAt: string;
     readonly nextRotationAt: string;
     readonly previousSlot: SlotName;
@@ -213,6 +324,7 @@ export function summarizeRotation(state: RotationState): RotationSummary {
     const previousSlot = otherSlot(state.newest);
     return {
         exportedSlot: state.newest,
+        exported: { slot: state.newest, generation: state.slots[state.newest].generation },
         expiresAt: state.slots[state.newest].expiresAt,
         nextRotationAt: state.nextRotationAt,
         previousSlot,

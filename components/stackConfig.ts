@@ -13,9 +13,9 @@ export interface UcxMailSecrets {
     readonly exchangeCertificatePassword?: pulumi.Output<string>;
 }
 
-/** Every `ucx-mail:*` key of the running stack, without its namespace. */
-export function readRawUcxMailConfig(): RawConfig {
-    const prefix = `${CONFIG_NAMESPACE}:`;
+/** Every key of one namespace of the running stack's config, without the namespace. */
+function readNamespace(namespace: string): Record<string, string> {
+    const prefix = `${namespace}:`;
     const raw: Record<string, string> = {};
     for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
         if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
@@ -23,10 +23,26 @@ export function readRawUcxMailConfig(): RawConfig {
     return raw;
 }
 
+/** Every `ucx-mail:*` key of the running stack, without its namespace. */
+export function readRawUcxMailConfig(): RawConfig {
+    return readNamespace(CONFIG_NAMESPACE);
+}
+
+/** Every `azuread:*` key of the running stack, without its namespace: the settings of the azuread provider. */
+export function readAzureadConfig(): Record<string, string> {
+    return readNamespace("azuread");
+}
+
+/** Whether the stack stores this `azuread:*` key encrypted. */
+export function isAzureadConfigSecret(key: string): boolean {
+    return runtimeConfig.isConfigSecret(`azuread:${key}`);
+}
+
 /** Validated config plus its secrets. Throws one error naming every bad key before any resource exists. */
 export function loadUcxMailConfig(): { config: UcxMailConfig; secrets: UcxMailSecrets } {
     const raw = readRawUcxMailConfig();
     const config = parseUcxMailConfig(raw, {
+        azureadEnvironment: readAzureadConfig().environment,
         isStoredAsSecret: (key) => runtimeConfig.isConfigSecret(`${CONFIG_NAMESPACE}:${key}`),
     });
     const stackConfig = new pulumi.Config(CONFIG_NAMESPACE);

@@ -68,14 +68,6 @@ function commandProblem(resource: PolicyResource, gaps: PreviewGaps): string | u
     );
 }
 
-function componentProblem(resource: PolicyResource, gaps: PreviewGaps): string | undefined {
-    const smtpAuth = gaps.read(() => resource.props.smtpAuth);
-    if (smtpAuth === undefined || !isOrganizationScope(smtpAuth.value)) {
-        return undefined;
-    }
-    return `Component "${resource.name}" is configured with smtpAuth "${ORGANIZATION_SCOPE}", which enables SMTP client authentication for every mailbox in the organization. ${FIX}`;
-}
-
 function stackOutputProblem(resource: PolicyResource, gaps: PreviewGaps): string | undefined {
     const script = gaps.read(() => resource.props[EXCHANGE_SETUP_SCRIPT_OUTPUT]);
     if (script === undefined || typeof script.value !== "string" || !scriptSelectsOrganizationScope(script.value)) {
@@ -87,14 +79,15 @@ function stackOutputProblem(resource: PolicyResource, gaps: PreviewGaps): string
     );
 }
 
+// Components are not judged: the analyzer sees a component's registered outputs as its props (the engine's step
+// generator records them from RegisterResourceOutputs), and ucx-mail's components register no smtpAuth. The command's
+// environment and the manual script's stack output carry it.
 function validateOrganizationSmtpAuth(args: StackValidationArgs, reportViolation: ReportViolation): void {
     const gaps = new PreviewGaps();
     for (const resource of args.resources) {
         let problem: string | undefined;
         if (resource.isType(command.local.Command)) {
             problem = commandProblem(resource, gaps);
-        } else if (resource.type.startsWith("ucx-mail:")) {
-            problem = componentProblem(resource, gaps);
         } else if (resource.type === "pulumi:pulumi:Stack") {
             problem = stackOutputProblem(resource, gaps);
         }

@@ -37,6 +37,7 @@ function problemsOf(raw: Record<string, unknown>, isStoredAsSecret?: (key: strin
 describe("parseUcxMailConfig defaults", () => {
     it("fills every default from the contract when only mailboxes is set", () => {
         assert.deepEqual(parse({ mailboxes: MAILBOXES }), {
+            cloud: "public",
             mailboxes: ["fax@contoso.com"],
             displayName: "ImagicleEmailProvider",
             permissions: ["IMAP.AccessAsApp", "SMTP.SendAsApp"],
@@ -45,7 +46,7 @@ describe("parseUcxMailConfig defaults", () => {
             secretRotationKey: "",
             owners: [],
             exchangeServicePrincipalName: "UCXSuiteMail",
-            exchange: { mode: "manual", maxWaitMinutes: 10 },
+            exchange: { mode: "manual", cloud: "public", maxWaitMinutes: 10 },
             mailboxProtocols: "enable",
         });
     });
@@ -80,6 +81,26 @@ describe("parseUcxMailConfig defaults", () => {
         assert.equal(parsed.secretRotationDays, 90);
     });
 
+    it("accepts each cloud with an initial domain of its own family, in any case", () => {
+        const families = [
+            ["public", "contoso.onmicrosoft.com"],
+            ["usgov", "contoso.onmicrosoft.us"],
+            ["dod", "contoso-dod.onmicrosoft.us"],
+            ["china", "contoso.partner.onmschina.cn"],
+        ] as const;
+        for (const [cloud, organization] of families) {
+            const parsed = parse({
+                mailboxes: MAILBOXES,
+                cloud: cloud.toUpperCase(),
+                exchangeAuth: "managedIdentity",
+                exchangeOrganization: organization,
+            });
+            assert.equal(parsed.cloud, cloud);
+            assert.equal(parsed.exchange.cloud, cloud);
+            assert.equal(parsed.exchange.organization, organization);
+        }
+    });
+
     it("reads every exchangeAuth mode with its own keys", () => {
         const base = { mailboxes: MAILBOXES, exchangeOrganization: "Contoso.onmicrosoft.com" };
         const appId = "11111111-2222-4333-8444-555555555555";
@@ -88,6 +109,7 @@ describe("parseUcxMailConfig defaults", () => {
                 .exchange,
             {
                 mode: "certificate",
+                cloud: "public",
                 maxWaitMinutes: 10,
                 organization: "contoso.onmicrosoft.com",
                 appId,
@@ -103,6 +125,7 @@ describe("parseUcxMailConfig defaults", () => {
             parse({ ...base, exchangeAuth: "accessToken", exchangeAdminUpn: "Admin@contoso.com" }).exchange,
             {
                 mode: "accessToken",
+                cloud: "public",
                 maxWaitMinutes: 10,
                 organization: "contoso.onmicrosoft.com",
                 adminUpn: "admin@contoso.com",

@@ -7,7 +7,14 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { advanceRotation, rotationRequest, type RotationState } from "../components/rotationSchedule";
+import {
+    advanceRotation,
+    committedRotationState,
+    rotationRequest,
+    savedOutputsOf,
+    type RotationState,
+    type SavedRotationOutputs,
+} from "../components/rotationSchedule";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..");
 const NOW = "2026-11-26T09:00:00Z";
@@ -77,37 +84,44 @@ describe("the rotation ledger under the real language host and dynamic provider 
         const [ledger] = host.dynamic;
         const request = rotationRequest(new Date(NOW), ROTATION_DAYS, "");
         assert.equal(ledger.inputs.period, request.period, "the program asks for the current period");
-        const inputsFor = (period: number, rotationKeyDigest = request.rotationKeyDigest) => ({
-            ...ledger.inputs,
-            period,
-            rotationKeyDigest,
-        });
+        assert.deepEqual(ledger.inputs.saved, {}, "the first run finds no saved stack outputs");
         const forced = rotationRequest(new Date(NOW), ROTATION_DAYS, "rotate-now").rotationKeyDigest;
-        const runs = [
-            inputsFor(request.period),
-            inputsFor(request.period),
-            inputsFor(request.period + 1),
-            inputsFor(request.period + 1, forced),
-            inputsFor(request.period + 1, forced),
+        // Each run, with the stack outputs it finds saved: those of the run before, except the last, which finds
+        // those of run 3 as if runs 4 and 5 had failed after the ledger's step.
+        const plan: [number, string, number | undefined][] = [
+            [request.period, request.rotationKeyDigest, undefined],
+            [request.period, request.rotationKeyDigest, 0],
+            [request.period + 1, request.rotationKeyDigest, 1],
+            [request.period + 1, forced, 2],
+            [request.period + 1, forced, 3],
+            [request.period + 2, forced, 2],
         ];
+        const models: RotationState[] = [];
+        const runs = plan.map(([period, rotationKeyDigest, savedBy]) => {
+            const saved: SavedRotationOutputs = savedBy === undefined ? {} : savedOutputsOf(models[savedBy]);
+            const from = committedRotationState(models.at(-1), saved);
+            models.push(advanceRotation(from, { period, rotationDays: ROTATION_DAYS, rotationKeyDigest }));
+            return { ...ledger.inputs, period, rotationKeyDigest, saved };
+        });
         const steps = JSON.parse(
             plainNode("dynamicProviderHost.mjs", { input: JSON.stringify({ text: ledger.text, runs }) }),
         ) as EngineStep[];
 
         assert.deepEqual(
             steps.map((s) => s.step),
-            ["create", "same", "update", "update", "same"],
+            ["create", "same", "update", "update", "same", "update"],
         );
-        let expected: RotationState | undefined;
-        runs.forEach((news, index) => {
-            expected = advanceRotation(expected, {
-                period: news.period,
-                rotationDays: ROTATION_DAYS,
-                rotationKeyDigest: news.rotationKeyDigest,
-            });
+        runs.forEach((_news, index) => {
+            const expected = models[index];
             assert.deepEqual(steps[index].checked.state, expected, `run ${index + 1}: check advances the model`);
             assert.deepEqual(steps[index].outputs.state, expected, `run ${index + 1}: the state the slots read`);
         });
+        assert.equal(steps[5].outputs.state.newest, steps[3].outputs.state.newest, "the ledger went ahead again");
+        assert.deepEqual(
+            steps[5].outputs.state.slots[steps[2].outputs.state.newest],
+            steps[2].outputs.state.slots[steps[2].outputs.state.newest],
+            "run 6 left alone the slot whose secret the saved outputs export",
+        );
         assert.notEqual(steps[2].outputs.state.newest, steps[1].outputs.state.newest, "a boundary rotates a slot");
         assert.notEqual(steps[3].outputs.state.newest, steps[2].outputs.state.newest, "a new key rotates again");
     });

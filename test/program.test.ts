@@ -21,6 +21,9 @@ const CONTRACT_OUTPUTS = [
     "clientSecret",
     "clientSecretExpiresAt",
     "nextSecretRotationAt",
+    "previousSecretExpiresAt",
+    "clientSecretKeyId",
+    "previousSecretKeyId",
     "mailboxes",
     "exchangeServicePrincipalName",
 ];
@@ -130,6 +133,19 @@ describe("a stack with only mailboxes set", () => {
             .map(([, value]) => JSON.stringify(value ?? null))
             .join("\n");
         assert.ok(!plain.includes(String(run.outputs.clientSecret)));
+    });
+
+    it("exports the key ids of the newest and the previous secret, in plain text, one per slot", () => {
+        // The mocks give each password the id "<application>/password/<keyId>", as the azuread provider does.
+        const keyIds = ofType(run, PASSWORD).map((password) => password.id.split("/password/")[1]);
+        assert.equal(keyIds.length, 2);
+        for (const name of ["clientSecretKeyId", "previousSecretKeyId"]) {
+            assert.ok(!run.secretOutputs.has(name), `${name} must not be a secret`);
+            assert.match(String(run.outputs[name]), /^[0-9a-f-]{36}$/);
+        }
+        assert.deepEqual([run.outputs.clientSecretKeyId, run.outputs.previousSecretKeyId].sort(), [...keyIds].sort());
+        // The mock secret's value ends with its own key id, so the newest key id must name the exported value.
+        assert.ok(String(run.outputs.clientSecret).endsWith(String(run.outputs.clientSecretKeyId)));
     });
 });
 

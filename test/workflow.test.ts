@@ -198,6 +198,68 @@ describe("the CI workflow", () => {
         assert.match(stepRunning(apply, "pulumi up").run!, /--policy-pack policy/);
     });
 
+    it("runs the doctor's --handover and --preflight weekly as a separate read-only reporting identity", () => {
+        const up = apply.steps.indexOf(stepRunning(apply, "pulumi up"));
+        const keyVault = apply.steps.indexOf(stepRunning(apply, "az keyvault secret set"));
+        const doctorStep = stepRunning(apply, "npm run --silent doctor");
+        const doctor = apply.steps.indexOf(doctorStep);
+        const signIn = apply.steps.findIndex(
+            (step) =>
+                step.uses?.startsWith("azure/login@") &&
+                step.with?.["client-id"] === "${{ vars.UCX_MAIL_REPORTING_CLIENT_ID }}",
+        );
+        assert.ok(signIn > up && signIn > keyVault && signIn < doctor, "signs in as the reporting identity last");
+        assert.match(apply.steps[signIn].if!, /schedule[\s\S]*vars\.UCX_MAIL_REPORTING_CLIENT_ID != ''/);
+        assert.equal(apply.steps[signIn].with?.["tenant-id"], "${{ vars.AZURE_TENANT_ID }}");
+        assert.equal(doctorStep.env?.REPORTING_CLIENT_ID, "${{ vars.UCX_MAIL_REPORTING_CLIENT_ID }}");
+        assert.match(doctorStep.run!, /graph_checks=\(--handover --preflight\)/);
+        assert.equal((doctorStep as Record<string, unknown>)["continue-on-error"], undefined);
+    });
+
+    it("puts the doctor's verdicts in the job summary and fails the job on any fail, a handover fail too", () => {
+        const script = stepRunning(apply, "npm run --silent doctor").run!;
+        // Run the step under bash with a stand-in npm that prints a handover fail and exits 1, as the doctor does.
+        const dir = mkdtempSync(path.join(tmpdir(), "ucx-workflow-"));
+        try {
+            writeFileSync(
+                path.join(dir, "npm"),
+                '#!/bin/sh\necho "$*" > "$(dirname "$0")/args"\necho "handover  FAIL  The suite still uses the previous secret"\nexit 1\n',
+                { mode: 0o755 },
+            );
+            const run = (reportingClientId: string) => {
+                let code = 0;
+                try {
+                    execFileSync("bash", ["-e", "-c", script], {
+                        env: {
+                            ...process.env,
+                            PATH: `${dir}${path.delimiter}${process.env.PATH}`,
+                            STACK: "contoso",
+                            RUNNER_TEMP: dir,
+                            GITHUB_STEP_SUMMARY: path.join(dir, "summary.md"),
+                            REPORTING_CLIENT_ID: reportingClientId,
+                        },
+                        stdio: "pipe",
+                    });
+                } catch (error) {
+                    code = (error as { status: number }).status;
+                }
+                return { code, args: readFileSync(path.join(dir, "args"), "utf8").trim() };
+            };
+            const withReporting = run("11111111-2222-4333-8444-555555555555");
+            assert.equal(withReporting.code, 1, "a handover fail fails the job");
+            assert.equal(withReporting.args, "run --silent doctor -- --stack contoso --handover --preflight");
+            const summary = readFileSync(path.join(dir, "summary.md"), "utf8");
+            assert.match(
+                summary,
+                /^### contoso: doctor\n\n```\nhandover {2}FAIL {2}The suite still uses the previous secret\n```\n$/,
+            );
+            // Without a reporting identity the doctor runs as before, and Graph is not called.
+            assert.equal(run("").args, "run --silent doctor -- --stack contoso");
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("passes Exchange credentials for each mode without putting a secret on a command line", () => {
         const clientSecret = stepRunning(apply, 'EXO_CLIENT_SECRET" | pulumi config set');
         assert.match(

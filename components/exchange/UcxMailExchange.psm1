@@ -5,6 +5,8 @@ param([ValidateSet('all', 'readOnly')] [string] $Load = 'all')
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
+# The shared facts (clouds, role names, cmdlet roles, rules) the parts read; the manual script renders them instead.
+$script:UcxContract = ConvertFrom-Json -InputObject (Get-Content -LiteralPath (Join-Path $PSScriptRoot '../../contract/ucx-mail.json') -Raw)
 $ucxPartList = ConvertFrom-Json -InputObject (Get-Content -LiteralPath (Join-Path $PSScriptRoot 'parts.json') -Raw)
 foreach ($ucxPart in $ucxPartList.parts) {
     if ($Load -eq 'readOnly' -and $ucxPart.writes) { continue }

@@ -6,6 +6,7 @@ import {
     DEFAULT_TIMEOUT_MS,
     parseDoctorFlags,
     resolveDoctorOptions,
+    smtpPortWarning,
     UsageError,
 } from "../../tools/doctor/cliArgs";
 
@@ -69,7 +70,52 @@ describe("parseDoctorFlags", () => {
             exchangeAdminUpn: undefined,
             exchangeTimeoutMs: undefined,
             servicePrincipalObjectId: undefined,
+            handover: false,
+            preflight: false,
+            graphHost: undefined,
+            clientSecretKeyId: undefined,
+            previousSecretKeyId: undefined,
+            secretRotationDays: undefined,
+            applicationObjectId: undefined,
         });
+    });
+
+    it("reads the Graph flags of --handover and --preflight", () => {
+        const flags = parseDoctorFlags([
+            "--handover",
+            "--preflight",
+            "--graph-host=https://127.0.0.1:8443/",
+            "--client-secret-key-id",
+            "aaaaaaaa-1111-4111-8111-111111111111",
+            "--previous-secret-key-id=bbbbbbbb-2222-4222-8222-222222222222",
+            "--secret-rotation-days",
+            "90",
+            "--application-object-id",
+            "11111111-2222-4333-8444-555555555555",
+        ]);
+        assert.equal(flags.handover, true);
+        assert.equal(flags.preflight, true);
+        assert.equal(flags.graphHost, "https://127.0.0.1:8443");
+        assert.equal(flags.clientSecretKeyId, "aaaaaaaa-1111-4111-8111-111111111111");
+        assert.equal(flags.previousSecretKeyId, "bbbbbbbb-2222-4222-8222-222222222222");
+        assert.equal(flags.secretRotationDays, 90);
+        assert.equal(flags.applicationObjectId, "11111111-2222-4333-8444-555555555555");
+        assert.match(
+            usageMessage(() => parseDoctorFlags(["--handover=yes"])),
+            /--handover takes no value/,
+        );
+        assert.match(
+            usageMessage(() => parseDoctorFlags(["--secret-rotation-days", "400"])),
+            /--secret-rotation-days must be a whole number from 7 to 365/,
+        );
+        assert.match(
+            usageMessage(() => parseDoctorFlags(["--client-secret-key-id", "the-secret-value"])),
+            /--client-secret-key-id must be a key id, a GUID/,
+        );
+        assert.match(
+            usageMessage(() => parseDoctorFlags(["--graph-host", "https://h/v1.0"])),
+            /host only/,
+        );
     });
 
     it("reads the --exchange flags and the service principal object id", () => {
@@ -258,6 +304,31 @@ describe("resolveDoctorOptions", () => {
         assert.equal(china.customAuthority, false);
     });
 
+    it("takes the hosts from the stack's cloud with --stack, and --cloud still wins", () => {
+        const flags = parseDoctorFlags([...BASE, "--stack", "customer-gcchigh"]);
+        const fromStack = resolveDoctorOptions(flags, ENV, { cloud: "usgov" });
+        assert.equal(fromStack.cloud, "usgov");
+        assert.deepEqual(
+            [fromStack.authorityHost, fromStack.smtpHost, fromStack.exchangeResourceHost],
+            ["https://login.microsoftonline.us", "smtp.office365.us", "outlook.office365.us"],
+        );
+        const overridden = parseDoctorFlags([...BASE, "--stack", "customer-gcchigh", "--cloud", "dod"]);
+        assert.equal(resolveDoctorOptions(overridden, ENV, { cloud: "usgov" }).cloud, "dod");
+        assert.match(
+            usageMessage(() => resolveDoctorOptions(flags, ENV, { cloud: "gcchigh" })),
+            /ucx-mail:cloud "gcchigh", which is not one of public, usgov, dod, china/,
+        );
+    });
+
+    it("quotes the stack's own Exchange principal name in fixes, not a fixed one", () => {
+        const flags = parseDoctorFlags([...BASE, "--stack", "customer"]);
+        assert.equal(
+            resolveDoctorOptions(flags, ENV, { exchangeServicePrincipalName: "Fax Relay" }).servicePrincipalName,
+            "Fax Relay",
+        );
+        assert.equal(resolveDoctorOptions(flags, ENV).servicePrincipalName, "UCXSuiteMail");
+    });
+
     it("takes DoD's endpoints from Microsoft's cloud table", () => {
         const dod = resolveDoctorOptions(parseDoctorFlags([...BASE, "--cloud", "dod"]), ENV);
         assert.deepEqual(
@@ -395,5 +466,24 @@ describe("resolveDoctorOptions", () => {
         );
         assert.equal(overridden.mailbox, "second@contoso.com");
         assert.equal(overridden.clientSecret, ENV.UCX_MAIL_CLIENT_SECRET);
+    });
+});
+
+describe("smtpPortWarning", () => {
+    it("warns when port 465 is used with a Microsoft host: Exchange Online offers STARTTLS on 587 only", () => {
+        for (const cloud of ["public", "usgov", "dod", "china"]) {
+            const options = resolveDoctorOptions(
+                parseDoctorFlags([...BASE, "--cloud", cloud, "--smtp-port", "465"]),
+                ENV,
+            );
+            assert.match(smtpPortWarning(options) ?? "", /STARTTLS on port 587, not TLS on 465/, cloud);
+        }
+        assert.match(smtpPortWarning({ smtpHost: "SMTP-mail.Outlook.com", smtpPort: 465 }) ?? "", /587/);
+    });
+
+    it("stays quiet for 587, and for 465 on a server that is not Microsoft's", () => {
+        assert.equal(smtpPortWarning(resolveDoctorOptions(parseDoctorFlags(BASE), ENV)), undefined);
+        assert.equal(smtpPortWarning({ smtpHost: "127.0.0.1", smtpPort: 465 }), undefined);
+        assert.equal(smtpPortWarning({ smtpHost: "mail.office365.com.example.net", smtpPort: 465 }), undefined);
     });
 });

@@ -129,7 +129,7 @@ describe(
             assert.match(
                 principal.fix ?? "",
                 new RegExp(
-                    `^Remove-ServicePrincipal -Identity ${world.tenant.scenario.clientId}, then New-ServicePrincipal -AppId ${world.tenant.scenario.clientId} -ObjectId ${world.tenant.servicePrincipalObjectId} `,
+                    `^Remove-ServicePrincipal -Identity '${world.tenant.scenario.clientId}', then New-ServicePrincipal -AppId '${world.tenant.scenario.clientId}' -ObjectId '${world.tenant.servicePrincipalObjectId}' `,
                 ),
             );
             assertReadOnlyAndQuiet(run, fake);
@@ -154,7 +154,7 @@ describe(
             assert.match(
                 check(report, "exchange-mailbox-access").fix ?? "",
                 new RegExp(
-                    `Add-MailboxPermission -Identity ${world.mailbox} -User ${world.tenant.servicePrincipalObjectId} -AccessRights FullAccess -AutoMapping \\$false`,
+                    `Add-MailboxPermission -Identity '${world.mailbox}' -User '${world.tenant.servicePrincipalObjectId}' -AccessRights FullAccess -AutoMapping \\$false`,
                 ),
             );
             assertReadOnlyAndQuiet(run, fake);
@@ -182,7 +182,7 @@ describe(
             });
             assert.match(
                 check(report, "exchange-mailbox-protocols").fix ?? "",
-                new RegExp(`^Set-CASMailbox -Identity ${world.mailbox} -ImapEnabled \\$true`),
+                new RegExp(`^Set-CASMailbox -Identity '${world.mailbox}' -ImapEnabled \\$true`),
             );
             assert.match(check(report, "exchange-smtp-auth").message, /mailbox level/);
             assert.doesNotMatch(check(report, "exchange-smtp-auth").fix ?? "", /Set-TransportConfig/);
@@ -281,7 +281,7 @@ describe(
                 const principal = check(report, "exchange-principal");
                 assert.equal(principal.status, "fail");
                 // The stack's object id wins over the token's oid, and its display name goes into the fix.
-                assert.match(principal.fix ?? "", new RegExp(`-ObjectId ${stackObjectId} -DisplayName FaxMail`));
+                assert.match(principal.fix ?? "", new RegExp(`-ObjectId '${stackObjectId}' -DisplayName 'FaxMail'`));
                 assert.ok(pulumi.calls().some((line) => line === "config --json --stack customer-prod"));
                 assertReadOnlyAndQuiet(run, fake);
             } finally {

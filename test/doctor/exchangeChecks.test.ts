@@ -64,7 +64,7 @@ describe("Exchange checks from the diagnosis (vendor troubleshooting steps 4-6)"
         assert.equal(principal.status, "fail");
         assert.match(
             principal.fix ?? "",
-            new RegExp(`New-ServicePrincipal -AppId ${APP_ID} -ObjectId ${OBJECT_ID} -DisplayName UCXSuiteMail`),
+            new RegExp(`New-ServicePrincipal -AppId '${APP_ID}' -ObjectId '${OBJECT_ID}' -DisplayName 'UCXSuiteMail'`),
         );
     });
 
@@ -76,7 +76,7 @@ describe("Exchange checks from the diagnosis (vendor troubleshooting steps 4-6)"
         assert.match(
             principal.fix ?? "",
             new RegExp(
-                `^Remove-ServicePrincipal -Identity ${APP_ID}, then New-ServicePrincipal -AppId ${APP_ID} -ObjectId ${OBJECT_ID}`,
+                `^Remove-ServicePrincipal -Identity '${APP_ID}', then New-ServicePrincipal -AppId '${APP_ID}' -ObjectId '${OBJECT_ID}'`,
             ),
         );
     });
@@ -99,7 +99,7 @@ describe("Exchange checks from the diagnosis (vendor troubleshooting steps 4-6)"
         assert.match(
             missing.fix ?? "",
             new RegExp(
-                `Add-MailboxPermission -Identity fax@contoso\\.com -User ${OBJECT_ID} -AccessRights FullAccess -AutoMapping \\$false`,
+                `Add-MailboxPermission -Identity 'fax@contoso\\.com' -User '${OBJECT_ID}' -AccessRights FullAccess -AutoMapping \\$false`,
             ),
         );
         assert.match(missing.message, /Listed: fax@contoso\.com: NT AUTHORITY\\SELF, UCXSuiteMail/);
@@ -118,7 +118,7 @@ describe("Exchange checks from the diagnosis (vendor troubleshooting steps 4-6)"
         const off = findings({ mailboxes: [mailbox({ imapEnabled: false, popEnabled: false })] });
         const imap = byId(exchangeChecksFromFindings(off, CONTEXT), "exchange-mailbox-protocols");
         assert.equal(imap.status, "fail");
-        assert.match(imap.fix ?? "", /^Set-CASMailbox -Identity fax@contoso\.com -ImapEnabled \$true \(/);
+        assert.match(imap.fix ?? "", /^Set-CASMailbox -Identity 'fax@contoso\.com' -ImapEnabled \$true \(/);
         assert.match(imap.fix ?? "", /up to about 30 minutes/);
         const pop = byId(exchangeChecksFromFindings(off, { ...CONTEXT, popInUse: true }), "exchange-mailbox-protocols");
         assert.match(pop.fix ?? "", /-ImapEnabled \$true -PopEnabled \$true/);

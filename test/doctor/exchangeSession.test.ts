@@ -46,7 +46,7 @@ describe("finding pwsh and handing it the run", () => {
         assert.equal(env.PSModulePath, base.PSModulePath);
         assert.equal(env.UCX_EXCHANGE_CERTIFICATE_PASSWORD, "pfx-password-value");
         assert.equal(env.UCX_DOCTOR_EXCHANGE_AUTH, "certificate");
-        assert.equal(env.UCX_DOCTOR_EXCHANGE_ENVIRONMENT, "O365USGovDoD");
+        assert.equal(env.UCX_EXCHANGE_CLOUD, "dod");
         assert.equal(env.UCX_DOCTOR_EXCHANGE_AUTOMATION_APP_ID, REQUEST.exchange.appId);
         assert.equal(env.UCX_DOCTOR_APP_ID, REQUEST.appId);
         assert.deepEqual(JSON.parse(env.UCX_DOCTOR_MAILBOXES ?? ""), REQUEST.mailboxes);

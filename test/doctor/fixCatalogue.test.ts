@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+    cloudNamedByEntra,
     diagnoseEntraFailure,
     diagnoseImapReply,
     diagnoseMissingRoles,
@@ -17,6 +18,7 @@ const CONTEXT: FixContext = {
     mailbox: "fax@contoso.com",
     authorityHost: "https://login.microsoftonline.com",
     timeoutMs: 4000,
+    servicePrincipalName: "UCXSuiteMail",
 };
 
 describe("Entra errors (troubleshooting step 1)", () => {
@@ -43,7 +45,7 @@ describe("Entra errors (troubleshooting step 1)", () => {
             [7000112, /admin turned it off.*Microsoft may have disabled the app/],
             [1002012, /\/\.default/],
             [70011, /\/\.default/],
-            [7000229, /New-MgServicePrincipal -AppId 0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b/],
+            [7000229, /New-MgServicePrincipal -AppId '0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b'/],
             [53003, /Conditional Access/],
         ];
         for (const [code, fix] of cases) {
@@ -94,7 +96,10 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
             CONTEXT,
         );
         assert.match(tenant.message, /organization/);
-        assert.match(tenant.fix, /Set-CASMailbox -Identity fax@contoso\.com -SmtpClientAuthenticationDisabled \$false/);
+        assert.match(
+            tenant.fix,
+            /Set-CASMailbox -Identity 'fax@contoso\.com' -SmtpClientAuthenticationDisabled \$false/,
+        );
         assert.match(tenant.fix, /Set-TransportConfig -SmtpClientAuthenticationDisabled \$false/);
         assert.match(tenant.fix, /ucx-mail:smtpAuth/);
         const mailbox = diagnoseSmtpAuthReply(
@@ -136,7 +141,7 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
         const diagnosis = diagnoseSmtpAuthReply("535 5.7.3 Authentication unsuccessful", CONTEXT);
         assert.match(
             diagnosis.fix,
-            /Test-ServicePrincipalAuthorization -Identity <Enterprise application object id> -Resource fax@contoso\.com/,
+            /Test-ServicePrincipalAuthorization -Identity <Enterprise application object id> -Resource 'fax@contoso\.com'/,
         );
         assert.match(diagnosis.fix, /Application SMTP\.SendAsApp/);
     });
@@ -168,18 +173,20 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
         );
     });
 
-    it("gives the SendAs grant for 554 5.2.252 SendAsDenied and 550 5.7.60", () => {
+    it("gives the SendAs grant to the login mailbox first, then the service principal, for every SendAs refusal", () => {
         const objectId = "6233fba6-0198-4277-892f-9275bf728bcc";
         for (const reply of [
             "554 5.2.252 SendAsDenied; fax@contoso.com not allowed to send as other@contoso.com; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message.",
             "550 5.7.60 SMTP; Client does not have permissions to send as this sender [MW2PR1901MB2155.namprd19.prod.outlook.com]",
+            "554 5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message Cannot submit message.",
         ]) {
             const diagnosis = diagnoseSendReply(reply, "x@y.com", { ...CONTEXT, servicePrincipalObjectId: objectId });
             assert.match(diagnosis.message, /refused to send as this From address/);
-            assert.match(
-                diagnosis.fix,
-                new RegExp(`Add-RecipientPermission -Identity <address> -Trustee ${objectId} -AccessRights SendAs`),
+            const mailboxGrant = diagnosis.fix.indexOf(
+                "Add-RecipientPermission -Identity <address> -Trustee 'fax@contoso.com' -AccessRights SendAs",
             );
+            const principalGrant = diagnosis.fix.indexOf(`-Trustee '${objectId}'`);
+            assert.ok(mailboxGrant >= 0 && principalGrant > mailboxGrant, diagnosis.fix);
             assert.doesNotMatch(diagnosis.fix, /--send-test-to/);
         }
     });
@@ -201,14 +208,14 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
         );
         assert.match(
             diagnosis.fix,
-            /Get-ServicePrincipal \| Where-Object \{ \$_\.AppId -eq "0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b" \}/,
+            /Get-ServicePrincipal \| Where-Object \{ \$_\.AppId -eq '0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b' \}/,
         );
         assert.match(
             diagnosis.fix,
-            /New-ServicePrincipal -AppId 0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b -ObjectId <Enterprise application object id>/,
+            /New-ServicePrincipal -AppId '0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b' -ObjectId <Enterprise application object id>/,
         );
         assert.match(diagnosis.fix, /not the app registration's object id/);
-        assert.match(diagnosis.fix, /Add-MailboxPermission -Identity fax@contoso\.com/);
+        assert.match(diagnosis.fix, /Add-MailboxPermission -Identity 'fax@contoso\.com'/);
         assert.match(diagnosis.fix, /SMTP\.SendAsApp/);
     });
 
@@ -216,11 +223,11 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
         const objectId = "6233fba6-0198-4277-892f-9275bf728bcc";
         const withId = { ...CONTEXT, servicePrincipalObjectId: objectId };
         const smtp = diagnoseSmtpAuthReply("535 5.7.3 Authentication unsuccessful", withId).fix;
-        assert.match(smtp, new RegExp(`New-ServicePrincipal -AppId ${CONTEXT.clientId} -ObjectId ${objectId} `));
-        assert.match(smtp, new RegExp(`Add-MailboxPermission -Identity fax@contoso\\.com -User ${objectId} `));
+        assert.match(smtp, new RegExp(`New-ServicePrincipal -AppId '${CONTEXT.clientId}' -ObjectId '${objectId}' `));
+        assert.match(smtp, new RegExp(`Add-MailboxPermission -Identity 'fax@contoso\\.com' -User '${objectId}' `));
         assert.doesNotMatch(smtp, /<Enterprise application object id>/);
         const imap = diagnoseImapReply("BAD User is authenticated but not connected.", withId).fix;
-        assert.match(imap, new RegExp(`-User ${objectId} -AccessRights FullAccess`));
+        assert.match(imap, new RegExp(`-User '${objectId}' -AccessRights FullAccess`));
     });
 
     it("maps a refused test message", () => {
@@ -245,7 +252,7 @@ describe("SMTP replies (troubleshooting steps 2, 4, 5, 6)", () => {
             CONTEXT,
         );
         assert.match(diagnosis.message, /refused to send as this From address/);
-        assert.match(diagnosis.fix, /Add-MailboxPermission -Identity fax@contoso\.com .*FullAccess/);
+        assert.match(diagnosis.fix, /Add-MailboxPermission -Identity 'fax@contoso\.com' .*FullAccess/);
         assert.doesNotMatch(diagnosis.fix, /--send-test-to/);
     });
 
@@ -275,15 +282,20 @@ describe("IMAP replies (troubleshooting steps 3-5)", () => {
             assert.match(diagnosis.fix, /FullAccess/);
             assert.match(diagnosis.fix, /wait and run the doctor again/);
             assert.match(diagnosis.fix, /IMAP\.AccessAsApp/);
+            // IMAP off can also answer this way, so the fix names it too (after the access causes).
+            assert.ok(
+                diagnosis.fix.indexOf("-ImapEnabled $true") > diagnosis.fix.indexOf("Add-MailboxPermission"),
+                diagnosis.fix,
+            );
         }
     });
 
-    it("points 'authenticated but not connected' at IMAP first, then FullAccess, then connection limits", () => {
+    it("points 'authenticated but not connected' at FullAccess first, then IMAP, then connection limits", () => {
         const diagnosis = diagnoseImapReply("BAD User is authenticated but not connected.", CONTEXT);
-        const imap = diagnosis.fix.indexOf("Set-CASMailbox -Identity fax@contoso.com -ImapEnabled $true");
-        const fullAccess = diagnosis.fix.indexOf("Add-MailboxPermission -Identity fax@contoso.com");
+        const imap = diagnosis.fix.indexOf("Set-CASMailbox -Identity 'fax@contoso.com' -ImapEnabled $true");
+        const fullAccess = diagnosis.fix.indexOf("Add-MailboxPermission -Identity 'fax@contoso.com'");
         const limits = diagnosis.fix.indexOf("too many IMAP connections");
-        assert.ok(imap >= 0 && fullAccess > imap && limits > fullAccess, diagnosis.fix);
+        assert.ok(fullAccess >= 0 && imap > fullAccess && limits > imap, diagnosis.fix);
         assert.match(diagnosis.fix, /up to about 30 minutes/);
         assert.match(diagnosis.fix, /primary SMTP address/);
     });
@@ -310,5 +322,131 @@ describe("roles and transport", () => {
             diagnoseTransportFailure("token", "h", { timedOut: false, code: "SELF_SIGNED_CERT_IN_CHAIN" }, CONTEXT).fix,
             /NODE_EXTRA_CA_CERTS/,
         );
+    });
+});
+
+describe("PowerShell lines in fixes", () => {
+    it("quote every pasted value as the manual script does, and name the stack's principal, never a fixed one", () => {
+        const hostile = "x | ForEach-Object {Add-MailboxPermission -Identity ceo@contoso.com}";
+        const context: FixContext = {
+            ...CONTEXT,
+            mailbox: "fax$(whoami)@contoso.com",
+            servicePrincipalObjectId: "1;Remove-Mailbox",
+            servicePrincipalName: hostile,
+        };
+        const fix = diagnoseSmtpAuthReply("535 5.7.3 Authentication unsuccessful", context).fix;
+        assert.ok(
+            fix.includes(`-DisplayName 'x | ForEach-Object {Add-MailboxPermission -Identity ceo@contoso.com}'`),
+            fix,
+        );
+        assert.ok(fix.includes(`-AppId '${CONTEXT.clientId}'`), fix);
+        assert.ok(
+            fix.includes(`Add-MailboxPermission -Identity 'fax$(whoami)@contoso.com' -User '1;Remove-Mailbox' `),
+            fix,
+        );
+        assert.ok(fix.includes(`Where-Object { $_.AppId -eq '${CONTEXT.clientId}' }`), fix);
+        assert.doesNotMatch(fix, /UCXSuiteMail/);
+        const named = diagnoseSmtpAuthReply("535 5.7.3 Authentication unsuccessful", {
+            ...CONTEXT,
+            servicePrincipalName: "Fax Relay",
+        }).fix;
+        assert.ok(named.includes("-DisplayName 'Fax Relay'"), named);
+    });
+});
+
+describe("round 2: what the real servers say", () => {
+    it("tells no connection, no greeting and a login that did not finish in time apart", () => {
+        const endpoint = "outlook.office365.com:993";
+        const none = diagnoseTransportFailure("imap", endpoint, { timedOut: true }, CONTEXT);
+        assert.match(none.fix, /firewall or proxy/);
+        const connected = diagnoseTransportFailure("imap", endpoint, { timedOut: true, reached: "connected" }, CONTEXT);
+        assert.match(
+            connected.message,
+            /connected to outlook\.office365\.com:993, but no greeting came within 4000 ms/,
+        );
+        const greeted = diagnoseTransportFailure("imap", endpoint, { timedOut: true, reached: "greeted" }, CONTEXT);
+        assert.match(greeted.message, /answered, but the login did not finish within 4000 ms/);
+        assert.match(greeted.fix, /--timeout-ms 30000/);
+        assert.doesNotMatch(greeted.fix, /firewall|proxy/);
+    });
+
+    it("reads 5.7.705, 5.7.501-503 and 5.1.7 as the sender's or tenant's problem; only recipient codes name --send-test-to", () => {
+        for (const reply of [
+            "550 5.7.705 Access denied, tenant has exceeded threshold. For more information please go to http://go.microsoft.com/fwlink/?LinkId=524931 AS831",
+            "550 5.7.501 Access denied, spam abuse detected.",
+            "550 5.7.502 Access denied, banned sender.",
+            "550 5.7.503 Access denied, connection refused.",
+            "550 5.1.7 Invalid address <fax@contoso.com>",
+            "550 5.7.1 Service unavailable, Client host blocked",
+        ]) {
+            const diagnosis = diagnoseSendReply(reply, "x@y.com", CONTEXT);
+            assert.doesNotMatch(diagnosis.fix, /--send-test-to/, reply);
+        }
+        assert.match(
+            diagnoseSendReply("550 5.7.705 Access denied, tenant has exceeded threshold.", "x@y.com", CONTEXT).fix,
+            /support case/,
+        );
+        for (const reply of [
+            "550 5.1.1 User unknown",
+            "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+            "550 5.4.1 Recipient address rejected: Access denied",
+            "552 5.2.2 Mailbox full",
+        ]) {
+            assert.match(diagnoseSendReply(reply, "x@y.com", CONTEXT).fix, /--send-test-to/, reply);
+        }
+    });
+
+    it("reads 'did not meet the criteria' as a password login blocked by policy, not Conditional Access on the app", () => {
+        const diagnosis = diagnoseSmtpAuthReply(
+            "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator.",
+            CONTEXT,
+        );
+        assert.match(diagnosis.message, /password \(Basic\)/);
+        assert.match(diagnosis.fix, /AADSTS53003/);
+        assert.doesNotMatch(diagnosis.fix, /^Exclude the app's service principal/);
+    });
+
+    it("reads throttling (AADSTS90055, HTTP 429 or 503) as a wait, never as a secret problem", () => {
+        for (const failure of [
+            { aadsts: 90055, httpStatus: 429, retryAfterSeconds: 60 },
+            { httpStatus: 429, retryAfterSeconds: 60, description: "HTTP 429 Too Many Requests" },
+            { httpStatus: 503, error: "temporarily_unavailable" },
+            { aadsts: 90033, httpStatus: 429 },
+        ]) {
+            const diagnosis = diagnoseEntraFailure(failure, CONTEXT);
+            assert.match(diagnosis.message, /throttling|temporary fault/, JSON.stringify(failure));
+            assert.match(diagnosis.fix, /run the doctor again/);
+            assert.match(diagnosis.fix, /not the problem|Nothing needs changing/);
+        }
+        assert.match(diagnoseEntraFailure({ aadsts: 90055, retryAfterSeconds: 60 }, CONTEXT).fix, /wait 60 s/);
+    });
+
+    it("names the cloud Entra names in AADSTS90038, and sends a GCC tenant asked at a US Government authority to --cloud public", () => {
+        assert.equal(
+            cloudNamedByEntra(
+                "The specified tenant 'x' belongs to the National Cloud 'Prod'. Current cloud instance 'USGovernment' does not federate with 'Prod'.",
+            ),
+            "public",
+        );
+        assert.equal(
+            cloudNamedByEntra("Tenant 'x' request is being redirected to the National Cloud 'microsoftonline.us'."),
+            "usgov",
+        );
+        assert.equal(cloudNamedByEntra("belongs to the National Cloud 'USGovernment'."), "usgov");
+        assert.equal(cloudNamedByEntra("belongs to the National Cloud 'China'."), "china");
+        assert.equal(cloudNamedByEntra("belongs to the National Cloud 'MicrosoftOnline.DE'."), undefined);
+        const usgov = { ...CONTEXT, authorityHost: "https://login.microsoftonline.us" };
+        const prod = diagnoseEntraFailure(
+            {
+                aadsts: 90038,
+                description: "AADSTS90038: The specified tenant 'x' belongs to the National Cloud 'Prod'.",
+            },
+            usgov,
+        );
+        assert.match(prod.fix, /^Ask the public cloud: --cloud public/);
+        assert.doesNotMatch(prod.fix, /--cloud usgov/);
+        // 900382 names no cloud: from a US Government authority, public (GCC) comes first.
+        assert.match(diagnoseEntraFailure({ aadsts: 900382 }, usgov).fix, /^Ask the public cloud: --cloud public/);
+        assert.match(diagnoseEntraFailure({ aadsts: 900382 }, CONTEXT).fix, /--cloud usgov.*--cloud dod/);
     });
 });

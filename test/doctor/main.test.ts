@@ -49,4 +49,45 @@ describe("runDoctor (in process)", () => {
         assert.ok(!stderr.includes(secret), stderr);
         assert.match(stderr, /\[redacted\]/);
     });
+
+    it("refuses a Graph token on the command line, a non-https --graph-host, and Graph flags without a Graph check", async () => {
+        const cases: [string[], RegExp][] = [
+            [["--graph-access-token", "abc"], /put the Graph token in the environment variable UCX_GRAPH_ACCESS_TOKEN/],
+            [
+                [
+                    "--tenant",
+                    "ffffffff-0000-4000-8000-000000000000",
+                    "--preflight",
+                    "--secret-rotation-days",
+                    "30",
+                    "--graph-host",
+                    "http://127.0.0.1:1",
+                ],
+                /--graph-host must use https/,
+            ],
+            [
+                ["--tenant", "ffffffff-0000-4000-8000-000000000000", "--secret-rotation-days", "30"],
+                /only work with --handover or --preflight/,
+            ],
+            [
+                ["--tenant", "ffffffff-0000-4000-8000-000000000000", "--preflight"],
+                /missing --secret-rotation-days \(for --preflight\)/,
+            ],
+            [
+                [
+                    "--tenant",
+                    "ffffffff-0000-4000-8000-000000000000",
+                    "--handover",
+                    "--client-id",
+                    "0f1e2d3c-4b5a-4697-8a7b-6c5d4e3f2a1b",
+                ],
+                /missing --client-secret-key-id/,
+            ],
+        ];
+        for (const [args, expected] of cases) {
+            const run = await capture(args, {});
+            assert.equal(run.code, EXIT_USAGE_ERROR, `${args.join(" ")}: ${run.stdout}${run.stderr}`);
+            assert.match(run.stderr, expected);
+        }
+    });
 });

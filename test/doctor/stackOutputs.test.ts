@@ -40,6 +40,10 @@ describe("stack outputs", () => {
             clientSecretExpiresAt: OUTPUTS.clientSecretExpiresAt,
             servicePrincipalObjectId: OUTPUTS.servicePrincipalObjectId,
             exchangeServicePrincipalName: undefined,
+            clientSecretKeyId: undefined,
+            previousSecretKeyId: undefined,
+            previousSecretExpiresAt: undefined,
+            applicationObjectId: OUTPUTS.applicationObjectId,
         });
         const lastCall = fake.calls().at(-1) ?? "";
         assert.match(lastCall, /^stack output --json --show-secrets --stack customer-prod$/);
@@ -74,6 +78,10 @@ describe("stack outputs", () => {
             clientSecretExpiresAt: undefined,
             servicePrincipalObjectId: undefined,
             exchangeServicePrincipalName: undefined,
+            clientSecretKeyId: undefined,
+            previousSecretKeyId: undefined,
+            previousSecretExpiresAt: undefined,
+            applicationObjectId: undefined,
         });
         assert.equal(
             parseStackOutputs('{"servicePrincipalObjectId":"6233fba6-0198-4277-892f-9275bf728bcc"}')
@@ -95,6 +103,10 @@ describe("stack outputs", () => {
                 clientSecretExpiresAt: hostile,
                 servicePrincipalObjectId: hostile,
                 exchangeServicePrincipalName: hostile,
+                clientSecretKeyId: hostile,
+                previousSecretKeyId: hostile,
+                previousSecretExpiresAt: hostile,
+                applicationObjectId: hostile,
             }),
         );
         const escaped = escapeUntrustedText(hostile);
@@ -106,6 +118,10 @@ describe("stack outputs", () => {
             clientSecretExpiresAt: escaped,
             servicePrincipalObjectId: escaped,
             exchangeServicePrincipalName: escaped,
+            clientSecretKeyId: escaped,
+            previousSecretKeyId: escaped,
+            previousSecretExpiresAt: escaped,
+            applicationObjectId: escaped,
         });
         assert.equal(parseStackOutputs(JSON.stringify({ mailboxes: hostile })).mailboxes?.[0], escaped);
     });
@@ -115,6 +131,7 @@ describe("stack outputs", () => {
             exchangeOrganization: "contoso.onmicrosoft.com",
             exchangeAppId: "11111111-1111-4111-8111-111111111111",
             exchangeCertificatePath: "/certs/automation.pfx",
+            cloud: "dod",
         });
         try {
             const values = await readStackExchangeConfig("customer-prod", {
@@ -125,6 +142,7 @@ describe("stack outputs", () => {
                 exchangeOrganization: "contoso.onmicrosoft.com",
                 exchangeAppId: "11111111-1111-4111-8111-111111111111",
                 exchangeCertificatePath: "/certs/automation.pfx",
+                cloud: "dod",
             });
             assert.match(withConfig.calls().at(-1) ?? "", /^config --json --stack customer-prod$/);
         } finally {
@@ -137,5 +155,31 @@ describe("stack outputs", () => {
             { exchangeAdminUpn: "a@b.c" },
         );
         assert.throws(() => parseStackExchangeConfig("nope"), UsageError);
+    });
+
+    it("reads what --handover and --preflight need: the key ids, the previous end, the app's object id, the period", () => {
+        const values = parseStackOutputs(
+            JSON.stringify({
+                ...OUTPUTS,
+                clientSecretKeyId: "aaaaaaaa-1111-4111-8111-111111111111",
+                previousSecretKeyId: "bbbbbbbb-2222-4222-8222-222222222222",
+                previousSecretExpiresAt: "2027-02-28T00:00:00Z",
+            }),
+        );
+        assert.equal(values.clientSecretKeyId, "aaaaaaaa-1111-4111-8111-111111111111");
+        assert.equal(values.previousSecretKeyId, "bbbbbbbb-2222-4222-8222-222222222222");
+        assert.equal(values.previousSecretExpiresAt, "2027-02-28T00:00:00Z");
+        assert.equal(values.applicationObjectId, OUTPUTS.applicationObjectId);
+        // pulumi config --json prints a plain value as a string; anything else is not a period.
+        assert.equal(
+            parseStackExchangeConfig('{"ucx-mail:secretRotationDays":{"value":"90","secret":false}}')
+                .secretRotationDays,
+            90,
+        );
+        assert.equal(
+            parseStackExchangeConfig('{"ucx-mail:secretRotationDays":{"value":"ninety","secret":false}}')
+                .secretRotationDays,
+            undefined,
+        );
     });
 });

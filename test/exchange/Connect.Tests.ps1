@@ -38,6 +38,21 @@ BeforeAll {
         $connects[0]
     }
 
+    # The loopback token endpoint for one tenant, token and scope; returns the process and its authority URL.
+    function Start-TokenEndpoint([string] $Tenant, [string] $Token, [string] $Scope = 'https://outlook.office365.com/.default') {
+        $info = [System.Diagnostics.ProcessStartInfo]::new('node')
+        $info.ArgumentList.Add((Join-Path $PSScriptRoot 'fake/token-endpoint.mjs'))
+        $info.RedirectStandardOutput = $true
+        $info.UseShellExecute = $false
+        $info.Environment['TOKEN_TENANT'] = $Tenant
+        $info.Environment['TOKEN_CLIENT_ID'] = $AutomationAppId
+        $info.Environment['TOKEN_CLIENT_SECRET'] = $ClientSecret
+        $info.Environment['TOKEN_VALUE'] = $Token
+        $info.Environment['TOKEN_SCOPE'] = $Scope
+        $process = [System.Diagnostics.Process]::Start($info)
+        @{ Process = $process; Authority = 'http://127.0.0.1:' + $process.StandardOutput.ReadLine().Trim() }
+    }
+
     $script:CertificatePath = Join-Path $TestDrive 'automation.pfx'
     Set-Content -LiteralPath $CertificatePath -Value 'not a real certificate: the fake only checks that the file exists'
 }
@@ -77,16 +92,9 @@ Describe 'Connect-ExchangeOnline per exchangeAuth' {
 
     Context 'clientSecret' {
         BeforeAll {
-            $info = [System.Diagnostics.ProcessStartInfo]::new('node')
-            $info.ArgumentList.Add((Join-Path $PSScriptRoot 'fake/token-endpoint.mjs'))
-            $info.RedirectStandardOutput = $true
-            $info.UseShellExecute = $false
-            $info.Environment['TOKEN_TENANT'] = 'contoso.onmicrosoft.com'
-            $info.Environment['TOKEN_CLIENT_ID'] = $AutomationAppId
-            $info.Environment['TOKEN_CLIENT_SECRET'] = $ClientSecret
-            $info.Environment['TOKEN_VALUE'] = $IssuedToken
-            $script:TokenEndpoint = [System.Diagnostics.Process]::Start($info)
-            $script:TokenAuthority = 'http://127.0.0.1:' + $TokenEndpoint.StandardOutput.ReadLine().Trim()
+            $endpoint = Start-TokenEndpoint -Tenant 'contoso.onmicrosoft.com' -Token $IssuedToken
+            $script:TokenEndpoint = $endpoint.Process
+            $script:TokenAuthority = $endpoint.Authority
         }
         AfterAll { if ($TokenEndpoint -and -not $TokenEndpoint.HasExited) { $TokenEndpoint.Kill() } }
 
@@ -249,5 +257,89 @@ Describe 'settings and module loading in this process' {
 
         Set-Content -LiteralPath (Join-Path $broken 'ExchangeOnlineManagement.psd1') -Value "@{ RootModule = 'ExchangeOnlineManagement.psm1'; ModuleVersion = '3.0.0' }"
         { Import-UcxExchangeModule } | Should -Throw '*ExchangeOnlineManagement module (3.10.0 or later) could not be loaded*'
+    }
+}
+
+Describe 'national clouds (UCX_EXCHANGE_CLOUD)' {
+    BeforeAll {
+        $script:Clouds = @(
+            @{ Cloud = 'usgov'; Organization = 'contoso.onmicrosoft.us'; Environment = 'O365USGovGCCHigh' }
+            @{ Cloud = 'dod'; Organization = 'contoso.onmicrosoft.us'; Environment = 'O365USGovDoD' }
+            @{ Cloud = 'china'; Organization = 'contoso.partner.onmschina.cn'; Environment = 'O365China' }
+        )
+        function New-CloudTenant([hashtable] $Cloud) {
+            New-ConnectTenant @{ Organization = $Cloud.Organization; ExchangeEnvironment = $Cloud.Environment }
+        }
+    }
+    It 'connects each national tenant with its -ExchangeEnvironmentName' {
+        foreach ($cloud in $Clouds) {
+            $tenantPath = New-CloudTenant $cloud
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment managedIdentity @{
+                    UCX_EXCHANGE_CLOUD = $cloud.Cloud; UCX_EXCHANGE_ORGANIZATION = $cloud.Organization
+                })
+            $run.ExitCode | Should -Be 0 -Because "$($cloud.Cloud): $($run.Stderr)"
+            (Get-OnlyConnect $tenantPath).ExchangeEnvironmentName | Should -Be $cloud.Environment
+        }
+    }
+    It 'a public stack passes no -ExchangeEnvironmentName, as before the setting existed' {
+        $tenantPath = New-ConnectTenant
+        $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment managedIdentity)
+        $run.ExitCode | Should -Be 0 -Because $run.Stderr
+        (Get-OnlyConnect $tenantPath).Contains('ExchangeEnvironmentName') | Should -BeFalse
+    }
+    It 'refuses, before connecting, an organization of another cloud and an unknown cloud name' {
+        $tenantPath = New-CloudTenant $Clouds[0]
+        $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment managedIdentity @{ UCX_EXCHANGE_ORGANIZATION = 'contoso.onmicrosoft.us' })
+        $run.ExitCode | Should -Be 2
+        $run.Stderr | Should -Match 'UCX_EXCHANGE_ORGANIZATION .*public cloud.*contoso\.onmicrosoft\.com'
+        $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment managedIdentity @{ UCX_EXCHANGE_CLOUD = 'gcchigh' })
+        $run.ExitCode | Should -Be 2
+        $run.Stderr | Should -Match 'UCX_EXCHANGE_CLOUD must be one of public, usgov, dod, china'
+        @((Get-FakeExchangeTenant -Path $tenantPath).connects).Count | Should -Be 0
+    }
+    It 'a token for another cloud''s Exchange is refused by the fake, as a resource refuses a foreign audience' {
+        $payload = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('{"aud":"https://outlook.office365.com"}')).TrimEnd('=').Replace('+', '-').Replace('/', '_')
+        $commercialToken = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.$payload.sig"
+        $tenantPath = New-CloudTenant $Clouds[0]
+        $tenant = Get-FakeExchangeTenant -Path $tenantPath
+        $tenant.config.expected.accessToken = $commercialToken
+        Set-Content -LiteralPath $tenantPath -Value ($tenant | ConvertTo-Json -Depth 20)
+        $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment accessToken @{
+                UCX_EXCHANGE_CLOUD = 'usgov'; UCX_EXCHANGE_ORGANIZATION = 'contoso.onmicrosoft.us'; EXO_ACCESS_TOKEN = $commercialToken
+            })
+        $run.ExitCode | Should -Be 3
+        $run.Stderr | Should -Match 'UnAuthorized'
+        @((Get-FakeExchangeTenant -Path $tenantPath).writes).Count | Should -Be 0
+    }
+    Context 'clientSecret in DoD' {
+        BeforeAll {
+            # A JWT whose aud is DoD's Exchange resource, as the DoD authority issues for its scope.
+            $payload = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('{"aud":"https://outlook-dod.office365.us","roles":["Exchange.ManageAsApp"]}')).TrimEnd('=').Replace('+', '-').Replace('/', '_')
+            $script:DodToken = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.$payload.sig"
+            $endpoint = Start-TokenEndpoint -Tenant 'contoso.onmicrosoft.us' -Token $DodToken -Scope 'https://outlook-dod.office365.us/.default'
+            $script:DodEndpoint = $endpoint.Process
+            $script:DodAuthority = $endpoint.Authority
+        }
+        AfterAll { if ($DodEndpoint -and -not $DodEndpoint.HasExited) { $DodEndpoint.Kill() } }
+
+        It 'asks for the DoD Exchange scope and connects with O365USGovDoD and a token of that audience' {
+            $tenantPath = New-CloudTenant $Clouds[1]
+            $tenant = Get-FakeExchangeTenant -Path $tenantPath
+            $tenant.config.expected.accessToken = $DodToken
+            Set-Content -LiteralPath $tenantPath -Value ($tenant | ConvertTo-Json -Depth 20)
+            $environment = New-ConnectEnvironment clientSecret @{
+                UCX_EXCHANGE_CLOUD = 'dod'; UCX_EXCHANGE_ORGANIZATION = 'contoso.onmicrosoft.us'; UCX_EXCHANGE_AUTOMATION_APP_ID = $AutomationAppId
+                UCX_EXCHANGE_CLIENT_SECRET = $ClientSecret; UCX_EXCHANGE_TEST_AUTHORITY = $DodAuthority
+            }
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment $environment
+            $run.ExitCode | Should -Be 0 -Because $run.Stderr
+            $connect = Get-OnlyConnect $tenantPath
+            $connect.ExchangeEnvironmentName | Should -Be 'O365USGovDoD'
+            $run.Stdout + $run.Stderr | Should -Not -BeLike "*$DodToken*"
+            # The GCC High scope is another resource: the DoD authority refuses it.
+            $environment.UCX_EXCHANGE_CLOUD = 'usgov'
+            $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath (New-CloudTenant $Clouds[0]) -Environment $environment
+            $run.ExitCode | Should -Be 3
+        }
     }
 }

@@ -198,10 +198,16 @@ Describe 'Invoke-UcxMailDoctor.ps1 (the doctor''s entry script) against the fake
         $run.Report.failure.message | Should -Match 'UCX_DOCTOR_APP_ID .*--client-id'
         @((Get-FakeExchangeTenant -Path $path).connects).Count | Should -Be 0
     }
-    It 'passes -ExchangeEnvironmentName for a national cloud' {
-        $path = New-DiagnosisTenant
-        $run = Invoke-DoctorEntry $path @{ UCX_DOCTOR_EXCHANGE_ENVIRONMENT = 'O365USGovDoD' }
+    It 'passes -ExchangeEnvironmentName for a national cloud, from the same UCX_EXCHANGE_CLOUD as the Exchange steps' {
+        $path = New-DiagnosisTenant @{ Organization = 'contoso.onmicrosoft.us'; ExchangeEnvironment = 'O365USGovDoD' }
+        $run = Invoke-DoctorEntry $path @{ UCX_EXCHANGE_CLOUD = 'dod'; UCX_DOCTOR_EXCHANGE_ORGANIZATION = 'contoso.onmicrosoft.us' }
         $run.ExitCode | Should -Be 0 -Because $run.Stderr
         (Get-FakeExchangeTenant -Path $path).connects[0].ExchangeEnvironmentName | Should -Be 'O365USGovDoD'
+    }
+    It 'fails at connect, as the real service does, when a DoD tenant is asked for in the commercial cloud' {
+        $path = New-DiagnosisTenant @{ Organization = 'contoso.onmicrosoft.us'; ExchangeEnvironment = 'O365USGovDoD' }
+        $run = Invoke-DoctorEntry $path @{ UCX_DOCTOR_EXCHANGE_ORGANIZATION = 'contoso.onmicrosoft.us' }
+        $run.Report.failure.stage | Should -Be 'connect'
+        $run.Report.failure.message | Should -Match 'AADSTS900382'
     }
 }

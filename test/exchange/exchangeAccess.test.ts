@@ -273,10 +273,14 @@ function newFakeTenant(
     mailboxes: Record<string, boolean | null>,
     accessToken: string,
     propagationCalls = 2,
+    cloud: { organization: string; exchangeEnvironment: string } = {
+        organization: ORGANIZATION,
+        exchangeEnvironment: "O365Default",
+    },
 ): void {
     const tenant = {
         config: {
-            organization: ORGANIZATION,
+            ...cloud,
             propagationCalls,
             throttleEvery: 0,
             connectError: null,
@@ -386,11 +390,12 @@ describe("the declared Exchange command, run end to end against the fake tenant"
         command: DeclaredResource,
         operation: "create" | "update" | "delete",
         previousStdout?: string,
+        tenant: string = tenantFile,
         original?: string,
     ): Promise<ProcessResult> {
         const interpreter = command.inputs.interpreter as string[];
         const environment = revealed(command.inputs.environment) as Record<string, string>;
-        const env = { ...baseEnvironment, ...environment };
+        const env: Record<string, string> = { ...baseEnvironment, UCX_FAKE_EXO_STATE: tenant, ...environment };
         if (previousStdout) env.PULUMI_COMMAND_STDOUT = previousStdout;
         // What the engine resolves from the record command's stdout before it starts the steps.
         if (original) env[EXCHANGE_ORIGINAL_VARIABLE] = original;
@@ -418,7 +423,7 @@ describe("the declared Exchange command, run end to end against the fake tenant"
         assert.deepEqual(original.mailboxes["notify@contoso.com"], [true, true, true, false]);
         assert.deepEqual(original.mailboxes["fax@contoso.com"], [null, true, true, false]);
         clearLog(tenantFile);
-        const created = await runDeclared(both, "create", undefined, recorded.stdout);
+        const created = await runDeclared(both, "create", undefined, tenantFile, recorded.stdout);
         let tenant = readTenant(tenantFile);
         const objectId = (revealed(both.inputs.environment) as Record<string, string>).UCX_EXCHANGE_SP_OBJECT_ID;
         assert.deepEqual(
@@ -438,7 +443,7 @@ describe("the declared Exchange command, run end to end against the fake tenant"
         ]);
 
         clearLog(tenantFile);
-        const updated = await runDeclared(both, "update", created.stdout, recorded.stdout);
+        const updated = await runDeclared(both, "update", created.stdout, tenantFile, recorded.stdout);
         assert.deepEqual(readTenant(tenantFile).writes, []);
 
         const faxOnly = onlyCommand(
@@ -456,6 +461,30 @@ describe("the declared Exchange command, run end to end against the fake tenant"
         assert.equal(tenant.mailboxes["fax@contoso.com"].smtpClientAuthenticationDisabled, null);
         assert.deepEqual(tenant.mailboxes["fax@contoso.com"].permissions, []);
         assert.equal(tenant.mailboxes["notify@contoso.com"].smtpClientAuthenticationDisabled, true);
+    });
+
+    it("a national-cloud stack's declared command connects to that cloud's Exchange, and only there", async () => {
+        const clouds = [
+            ["usgov", "contoso.onmicrosoft.us", "O365USGovGCCHigh"],
+            ["dod", "contoso.onmicrosoft.us", "O365USGovDoD"],
+            ["china", "contoso.partner.onmschina.cn", "O365China"],
+        ] as const;
+        for (const [cloud, organization, exchangeEnvironment] of clouds) {
+            const file = path.join(workDir, `tenant-${cloud}.json`);
+            newFakeTenant(file, { "fax@contoso.com": null }, ISSUED_TOKEN, 0, { organization, exchangeEnvironment });
+            const command = onlyCommand(
+                await runProgram({
+                    mailboxes: ["fax@contoso.com"],
+                    cloud,
+                    exchangeAuth: "managedIdentity",
+                    exchangeOrganization: organization,
+                }),
+            );
+            await runDeclared(command, "create", undefined, file);
+            const tenant = readTenant(file);
+            assert.equal(tenant.connects[0].ExchangeEnvironmentName, exchangeEnvironment, cloud);
+            assert.equal(tenant.mailboxes["fax@contoso.com"].permissions.length, 1, cloud);
+        }
     });
 
     it("the manual-mode script runs after Connect-ExchangeOnline, converges, and changes nothing the second time", async () => {

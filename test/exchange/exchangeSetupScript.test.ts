@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { exchangeModuleParts, readExchangeModuleSource } from "../../components/exchangeAccess";
+import { exchangeModuleParts, moduleContractText, readExchangeModuleSource } from "../../components/exchangeAccess";
 import { powerShellLiteral, renderExchangeSetupScript } from "../../components/exchangeSetupScript";
 
 const input = {
@@ -20,6 +20,7 @@ const input = {
     mailboxProtocols: "enable" as const,
     maxWaitMinutes: 15,
     moduleSource: readExchangeModuleSource(),
+    moduleContract: moduleContractText(),
 };
 
 const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -123,6 +124,22 @@ describe("renderExchangeSetupScript", () => {
         assert.ok(afterModule.includes("Sync-UcxExchangeAccess"));
         assert.ok(!/Connect-(ExchangeOnline|UcxExchangeOnline)/.test(afterModule));
         assert.ok(!/New-ServicePrincipal[^\n]*-ServiceId/.test(script));
+    });
+
+    it("says which Connect-ExchangeOnline line to run first in each cloud", () => {
+        assert.match(script, /^# 1\. Install-Module ExchangeOnlineManagement; Connect-ExchangeOnline {3}\(/m);
+        const expected = { usgov: "O365USGovGCCHigh", dod: "O365USGovDoD", china: "O365China" } as const;
+        for (const [cloud, environment] of Object.entries(expected)) {
+            const national = renderExchangeSetupScript({ ...input, cloud: cloud as keyof typeof expected });
+            assert.ok(national.includes(`; Connect-ExchangeOnline -ExchangeEnvironmentName ${environment}   (`), cloud);
+        }
+    });
+
+    it("carries the contract values the module reads, since a pasted script has no file to read", () => {
+        const line = script.split("\n").find((text) => text.startsWith("$script:UcxContract = ConvertFrom-Json"));
+        assert.ok(line, "the script sets the module's contract");
+        assert.ok(script.indexOf(line) < script.indexOf(input.moduleSource.trimEnd()));
+        assert.ok(line.includes('"Get-TransportConfig":"Organization Transport Settings"'));
     });
 
     it("quotes a name that contains a single quote", () => {

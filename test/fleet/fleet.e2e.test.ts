@@ -127,7 +127,7 @@ describe("fleet report, end to end against the Pulumi CLI double", () => {
         assert.equal(row("dogwood-failed").lastUpdateResult, "failed");
         assert.match(
             String(row("elm-previous-ends").action),
-            /make sure the suite holds the current secret \(pulumi stack output clientSecret --show-secrets --stack elm-previous-ends, then the doctor\)/,
+            /make sure the suite holds the current secret \(pulumi stack output clientSecret --show-secrets --stack elm-previous-ends; npm run doctor -- --stack elm-previous-ends --handover proves it\)/,
         );
         assert.deepEqual(
             [row("fir-never-deployed").action, row("fir-never-deployed").findings],

@@ -98,7 +98,7 @@ describe("fleet status rules (pure, at a fixed clock)", () => {
         assert.deepEqual(row.findings, [`the previous secret ends at ${at(30)}, in 30 days`]);
         assert.equal(
             row.action,
-            "make sure the suite holds the current secret (pulumi stack output clientSecret --show-secrets --stack contoso, then the doctor)",
+            "make sure the suite holds the current secret (pulumi stack output clientSecret --show-secrets --stack contoso; npm run doctor -- --stack contoso --handover proves it)",
         );
         assert.equal(judge({ values: ending }, 29).status, "ok");
         assert.equal(

@@ -1,4 +1,4 @@
-// organization-smtp-auth: the Exchange command, a ucx-mail component or the manual script selecting org-wide SMTP AUTH.
+// organization-smtp-auth: the Exchange command or the manual script selecting org-wide SMTP AUTH.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
@@ -68,15 +68,17 @@ describe("organization-smtp-auth", () => {
         assert.deepEqual(outcome, { violations: [] });
     });
 
-    it("flags a ucx-mail component configured for the organization", async () => {
+    it("judges what the engine shows: the component registers only its report or script, never smtpAuth", async () => {
+        // What ExchangeMailboxAccess registers (registerOutputs in components/exchangeAccess.ts); the command beside
+        // it and the stack output are what carry the scope.
         const outcome = await checkStack(organizationSmtpAuth, [
-            { type: "ucx-mail:index:ExchangeAccess", name: "exchange", props: { smtpAuth: "organization" } },
+            {
+                type: "ucx-mail:index:ExchangeMailboxAccess",
+                name: "ucx-mail-exchange",
+                props: { smtpAuth: "organization" },
+            },
         ]);
-        assert.match(outcome.violations[0].message, /Component "exchange" is configured with smtpAuth "organization"/);
-        const mailbox = await checkStack(organizationSmtpAuth, [
-            { type: "ucx-mail:index:ExchangeAccess", name: "exchange", props: { smtpAuth: "mailbox" } },
-        ]);
-        assert.equal(mailbox.violations.length, 0);
+        assert.deepEqual(outcome, { violations: [] });
     });
 
     it("flags a manual-mode setup script that selects the organization scope", async () => {

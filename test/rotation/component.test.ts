@@ -12,11 +12,17 @@ interface Declared {
 }
 
 const declared: Declared[] = [];
+const referenced: string[] = [];
 const NOW = "2026-11-26T09:00:00Z";
 
 pulumi.runtime.setMocks(
     {
         async newResource(args) {
+            if (args.type === "pulumi:pulumi:StackReference") {
+                referenced.push(String(args.inputs.name));
+                // The stack's first run: no saved outputs yet (readStackReference in pkg/resource/deploy/builtins.go).
+                return { id: String(args.id), state: { name: args.inputs.name, outputs: {}, secretOutputNames: [] } };
+            }
             if (args.type.startsWith("pulumi-nodejs:dynamic")) {
                 // The engine's preview shows a dynamic resource's checked inputs as its outputs.
                 const { rotationLedgerProvider } = await import("../../components/clientSecret");
@@ -31,6 +37,7 @@ pulumi.runtime.setMocks(
     "ucx-mail",
     "component",
     true,
+    "organization",
 );
 
 function settled<T>(output: pulumi.Output<T>): Promise<{ value: T; secret: boolean }> {
@@ -60,14 +67,16 @@ describe("RotatingClientSecret", () => {
         await settled(component.expiresAt);
     });
 
-    it("declares a ledger and two slots as its children, named after it", () => {
+    it("declares a ledger, two slots and a reference to the stack's own outputs as its children", () => {
         const children = declared.filter((d) => d.type !== "ucx-mail:index:RotatingClientSecret");
         assert.deepEqual(children.map((d) => d.name).sort(), [
             "mail-secret-ledger",
+            "mail-secret-saved-outputs",
             "mail-secret-slot-a",
             "mail-secret-slot-b",
         ]);
         for (const child of children) assert.equal(child.opts.parent, component);
+        assert.deepEqual(referenced, ["organization/ucx-mail/component"], "the stack it runs in, fully qualified");
     });
 
     it("replaces a slot create-before-delete and keeps its value secret", () => {

@@ -174,6 +174,67 @@ describe("the program's client secret slots across simulated periods", () => {
         assert.deepEqual(update.slots, preview.slots);
     });
 
+    it("exports the slot and generation it committed, and the next run reads them back", async () => {
+        const state = new MockStackState();
+        const first = await up(state, at(q, 2), config);
+        assert.ok(!first.run.secretOutputs.has("clientSecretSlot"), "a plain output");
+        const generation = Number((first.slots[first.exported].rotateWhenChanged as { generation: string }).generation);
+        assert.deepEqual(first.run.outputs.clientSecretSlot, { slot: first.exported, generation });
+        const ledger = state.dynamic.get("ucx-mail-secret-ledger")!;
+        assert.deepEqual(ledger.inputs.saved, {}, "the stack's first run finds no saved outputs");
+        const rotated = await up(state, at(q + 1, 2), config);
+        assert.deepEqual(state.dynamic.get("ucx-mail-secret-ledger")!.inputs.saved, {
+            exported: { slot: first.exported, generation },
+            expiresAt: first.run.outputs.clientSecretExpiresAt,
+            nextRotationAt: first.run.outputs.nextSecretRotationAt,
+            previousExpiresAt: first.run.outputs.previousSecretExpiresAt,
+        });
+        assert.deepEqual(rotated.run.outputs.clientSecretSlot, { slot: rotated.exported, generation: generation + 1 });
+    });
+
+    it("after a rotating run whose outputs were never saved, renews the other slot instead of the suite's", async () => {
+        const state = new MockStackState();
+        const committed = await up(state, at(q, 2), config);
+        // The rotating run's ledger step completed, its slot step failed: the engine kept the old outputs.
+        await up(state, at(q + 1, 2), config);
+        state.outputs = { ...committed.run.outputs };
+        const lowered = await up(state, at(q + 1, 3), { secretRotationDays: 10 });
+        assert.deepEqual(lowered.slots[committed.exported], committed.slots[committed.exported], "the suite's slot");
+        assert.notEqual(lowered.exported, committed.exported);
+        const forced = await up(state, at(q + 1, 4), { secretRotationDays: 10, secretRotationKey: "forced" });
+        assert.deepEqual(forced.slots[lowered.exported], lowered.slots[lowered.exported], "the newly exported slot");
+    });
+
+    it("repairs a stack whose outputs predate clientSecretSlot and whose ledger went ahead", async () => {
+        const state = new MockStackState();
+        const committed = await up(state, at(q, 2), config);
+        await up(state, at(q + 1, 2), config);
+        const { clientSecretSlot: _dropped, ...older } = committed.run.outputs;
+        state.outputs = older;
+        const forced = await up(state, at(q + 1, 3), { ...config, secretRotationKey: "forced" });
+        assert.deepEqual(forced.slots[committed.exported], committed.slots[committed.exported], "the suite's slot");
+        const generation = Number(
+            (committed.slots[committed.exported].rotateWhenChanged as { generation: string }).generation,
+        );
+        assert.deepEqual(forced.run.outputs.clientSecretSlot, { slot: forced.exported, generation: generation + 1 });
+    });
+
+    it("accepts secretRotationKey stored as a secret and keeps its value out of the state and the outputs", async () => {
+        const state = new MockStackState();
+        const first = await up(state, at(q, 2), config);
+        const key = "Zq8#forced-rotation-2026";
+        const run = await runProgram(
+            { mailboxes: MAILBOXES, ...config, secretRotationKey: key },
+            { now: new Date(at(q, 3)), state, secretKeys: ["secretRotationKey"] },
+        );
+        const slots = ofType(run, PASSWORD);
+        const exported = run.outputs.clientSecretSlot as { slot: Slot; generation: number };
+        assert.notEqual(exported.slot, first.exported, "the forced rotation happened");
+        const everything = JSON.stringify([run.outputs, run.resources.map((r) => r.inputs), [...state.dynamic]]);
+        assert.ok(!everything.includes(key), "only a digest of the key is kept");
+        assert.equal(slots.length, 2);
+    });
+
     it("uses the real clock when no instant is injected", async () => {
         const run = await runProgram({ mailboxes: MAILBOXES, secretRotationDays: 7 });
         const expiresAt = Date.parse(String(run.outputs.clientSecretExpiresAt));

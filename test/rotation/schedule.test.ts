@@ -3,25 +3,31 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import {
     advanceRotation,
+    assertNewestSlotHeld,
     assertRotationDays,
+    committedRotationState,
     currentInstant,
     DAY_MS,
     MAX_ROTATION_DAYS,
+    MIN_ROTATION_DAYS,
     otherSlot,
     periodIndex,
     periodStart,
     periodStartMs,
     rotationRequest,
     sameRotationState,
+    savedOutputsOf,
     scheduledSlot,
     slotDisplayName,
     summarizeRotation,
     type RotationState,
     type SlotName,
 } from "../../components/rotationSchedule";
+import { SECRET_ROTATION_DAYS_RANGE } from "../../components/config";
 
 const YEAR_MS = 365.25 * DAY_MS;
 
@@ -281,6 +287,44 @@ describe("forced rotation", () => {
     });
 });
 
+describe("the state a run advances from", () => {
+    const P = 30;
+    const t0 = Date.UTC(2026, 10, 26, 9, 0, 0);
+    const committed = advanceRotation(undefined, rotationRequest(new Date(t0), P, ""));
+    // A rotating run whose ledger step completed and whose slot step failed.
+    const ahead = advanceRotation(committed, rotationRequest(new Date(t0 + P * DAY_MS), P, ""));
+    const { exported: _exported, ...withoutSlot } = savedOutputsOf(committed);
+
+    it("is the ledger while the saved outputs export the ledger's newest secret", () => {
+        assert.equal(committedRotationState(committed, savedOutputsOf(committed)), committed);
+        assert.equal(committedRotationState(committed, withoutSlot), committed, "outputs from before clientSecretSlot");
+        assert.equal(committedRotationState(undefined, savedOutputsOf(committed)), undefined, "no ledger yet");
+    });
+
+    it("is what the outputs committed when the ledger went ahead, so the suite's slot stays the newest", () => {
+        for (const saved of [savedOutputsOf(committed), withoutSlot]) {
+            const from = committedRotationState(ahead, saved)!;
+            assert.equal(from.newest, committed.newest);
+            assert.deepEqual(from.slots, committed.slots, "both slots as the outputs show them");
+            assert.equal(from.nextRotationAt, committed.nextRotationAt);
+        }
+    });
+
+    it("redoes the interrupted rotation exactly, whatever the run asks for", () => {
+        const from = committedRotationState(ahead, savedOutputsOf(committed));
+        assert.deepEqual(advanceRotation(from, rotationRequest(new Date(t0 + P * DAY_MS + DAY_MS), P, "")), ahead);
+        const lowered = advanceRotation(from, rotationRequest(new Date(t0 + P * DAY_MS + DAY_MS), 10, ""));
+        assert.equal(lowered.newest, ahead.newest, "a new period renews the same slot, not the suite's");
+        assert.deepEqual(lowered.slots[committed.newest], committed.slots[committed.newest]);
+    });
+
+    it("lays the slots out afresh when no run has saved outputs, and keeps the ledger when they name neither slot", () => {
+        assert.equal(committedRotationState(ahead, {}), undefined);
+        const strange = { ...withoutSlot, expiresAt: periodStart(periodIndex(t0, P) + 40, P) };
+        assert.equal(committedRotationState(ahead, strange), ahead);
+    });
+});
+
 describe("period arithmetic", () => {
     it("puts a boundary instant in the period it starts", () => {
         const P = 180;
@@ -313,9 +357,63 @@ describe("period arithmetic", () => {
     });
 });
 
+describe("exporting only a slot that holds its secret", () => {
+    const first = advanceRotation(undefined, rotationRequest(new Date(Date.UTC(2027, 0, 1)), 180, ""));
+    const state = advanceRotation(first, rotationRequest(new Date(Date.UTC(2027, 6, 1)), 180, ""));
+
+    it("accepts the newest slot when its resource holds the state's generation", () => {
+        assert.doesNotThrow(() => assertNewestSlotHeld(state, String(state.slots[state.newest].generation)));
+    });
+
+    it("refuses a slot a run skipped, in the words docs/rotation.md quotes, naming the fix", () => {
+        const wanted = state.slots[state.newest].generation;
+        for (const held of [String(wanted - 2), undefined]) {
+            assert.throws(
+                () => assertNewestSlotHeld(state, held),
+                new RegExp(
+                    `The client secret rotation is not complete: slot ${state.newest} should hold generation ` +
+                        `${wanted}, but holds generation ${held ?? "none"}, .*Fix: run pulumi up without --target\\.$`,
+                ),
+            );
+        }
+        const docs = readFileSync("docs/rotation.md", "utf8").replace(/\s+/g, " ");
+        assert.match(
+            docs,
+            /`The client secret rotation is not complete: slot b should hold generation 3, but holds generation 1 …`/,
+        );
+    });
+});
+
 describe("secretRotationDays limits", () => {
     it("accepts every period whose double fits 24 months, up to 365 days", () => {
-        for (const days of [1, 7, 180, 364, 365]) assert.doesNotThrow(() => assertRotationDays(days));
+        for (const days of [7, 8, 180, 364, 365]) assert.doesNotThrow(() => assertRotationDays(days));
+    });
+
+    it("rejects a period shorter than a week, as the config and the docs do (7-365)", () => {
+        for (const days of [1, 2, 6]) {
+            assert.throws(
+                () => assertRotationDays(days),
+                (error: unknown) =>
+                    error instanceof RangeError &&
+                    error.message.includes("from 7 to 365") &&
+                    error.message.includes(`got ${days}`) &&
+                    error.message.includes("Fix: pulumi config set --plaintext ucx-mail:secretRotationDays"),
+            );
+        }
+        assert.throws(() => rotationRequest(new Date(), 6, ""), /secretRotationDays/);
+        assert.deepEqual(SECRET_ROTATION_DAYS_RANGE, { min: MIN_ROTATION_DAYS, max: MAX_ROTATION_DAYS });
+        assert.deepEqual([MIN_ROTATION_DAYS, MAX_ROTATION_DAYS], [7, 365]);
+    });
+
+    it("is the range README.md, Pulumi.yaml and docs/rotation.md state", () => {
+        const range = new RegExp(`${MIN_ROTATION_DAYS}(–|-| to )${MAX_ROTATION_DAYS}`);
+        const readme = readFileSync("README.md", "utf8").split("\n");
+        assert.match(readme.find((line) => line.startsWith("| `secretRotationDays`")) ?? "", range);
+        assert.match(
+            readFileSync("Pulumi.yaml", "utf8").match(/secretRotationDays:[^]*?description: (.*)/)?.[1] ?? "",
+            range,
+        );
+        assert.match(readFileSync("docs/rotation.md", "utf8"), new RegExp(`Any whole number from ${range.source}\\.`));
     });
 
     it("rejects a period whose double exceeds Entra's 24-month maximum, naming the key and the largest value", () => {

@@ -94,6 +94,37 @@ export const BAD_CONFIGS: ReadonlyArray<[string, Record<string, unknown>, string
         "exchangeServicePrincipalName",
         /letters/,
     ],
+    [
+        "service principal name that would pipe into a command when pasted",
+        { mailboxes: MAILBOXES, exchangeServicePrincipalName: "x | ForEach-Object {Add-MailboxPermission}" },
+        "exchangeServicePrincipalName",
+        /\|, \{, \}/,
+    ],
+    ["cloud typo", { mailboxes: MAILBOXES, cloud: "gcchigh" }, "cloud", /public, usgov, dod, china/],
+    [
+        "GCC High cloud with a commercial organization",
+        { mailboxes: MAILBOXES, cloud: "usgov", exchangeOrganization: "contoso.onmicrosoft.com" },
+        "cloud",
+        /pulumi config set cloud public.*contoso\.onmicrosoft\.us/,
+    ],
+    [
+        "public cloud with a US Government organization",
+        { mailboxes: MAILBOXES, exchangeOrganization: "contoso.onmicrosoft.us" },
+        "cloud",
+        /pulumi config set cloud usgov \(or dod\)/,
+    ],
+    [
+        "DoD cloud with a 21Vianet organization",
+        { mailboxes: MAILBOXES, cloud: "dod", exchangeOrganization: "contoso.partner.onmschina.cn" },
+        "cloud",
+        /pulumi config set cloud china/,
+    ],
+    [
+        "21Vianet cloud with an organization that is no initial domain",
+        { mailboxes: MAILBOXES, cloud: "china", exchangeOrganization: "mail.contoso.cn" },
+        "exchangeOrganization",
+        /contoso\.partner\.onmschina\.cn/,
+    ],
     ["misspelt key", { mailboxes: MAILBOXES, mailbox: '["a@contoso.com"]' }, "mailbox", /did you mean mailboxes/],
     [
         "admin UPN not an address",

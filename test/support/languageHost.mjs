@@ -49,6 +49,10 @@ const dynamic = [];
 await pulumi.runtime.setMocks(
     {
         async newResource(args) {
+            if (args.type === "pulumi:pulumi:StackReference") {
+                // A first `pulumi up`: the stack has no saved outputs yet (readStackReference in builtins.go).
+                return { id: args.id, state: { name: args.inputs.name, outputs: {}, secretOutputNames: [] } };
+            }
             if (!args.type.startsWith("pulumi-nodejs:dynamic")) {
                 const extra = args.type.includes("ApplicationPassword") ? { value: "mock-secret" } : {};
                 return { id: `${args.name}-id`, state: { ...args.inputs, ...LIVE_IDS, ...extra } };
@@ -75,6 +79,8 @@ await pulumi.runtime.setMocks(
     "ucx-mail",
     "tenant",
     false,
+    // The organization a DIY backend always reports (pkg/backend/diy/backend.go).
+    "organization",
 );
 const config = JSON.parse(process.env.UCX_TEST_CONFIG ?? "{}");
 pulumi.runtime.setAllConfig(

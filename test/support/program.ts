@@ -21,6 +21,7 @@ interface RegisterResourceRequestLike {
     getRetainondelete(): boolean | undefined;
     getIgnorechangesList(): string[];
     getImportid(): string;
+    getProvider(): string;
 }
 interface MockMonitorLike {
     registerResource(req: RegisterResourceRequestLike, callback: (...args: unknown[]) => void): Promise<void>;
@@ -38,6 +39,7 @@ function recordRegisteredOptions(into: Map<string, RegisteredOptions>): void {
             ...(req.hasRetainondelete() ? { retainOnDelete: req.getRetainondelete() } : {}),
             ignoreChanges: req.getIgnorechangesList(),
             ...(req.getImportid() ? { importId: req.getImportid() } : {}),
+            ...(req.getProvider() ? { provider: req.getProvider() } : {}),
         });
         return registerResource(req, callback);
     };
@@ -63,10 +65,19 @@ export interface RegisteredOptions {
     retainOnDelete?: boolean;
     ignoreChanges: string[];
     importId?: string;
+    /** The explicit provider reference ("<urn>::<id>"); absent for the default provider. */
+    provider?: string;
+}
+
+/** One invoke the program made, and the explicit provider it named (absent: the default provider). */
+export interface InvokeCall {
+    token: string;
+    provider?: string;
 }
 
 export interface ProgramRun {
     resources: DeclaredResource[];
+    calls: InvokeCall[];
     outputs: Record<string, unknown>;
     secretOutputs: Set<string>;
 }
@@ -89,10 +100,15 @@ export interface RunOptions {
     applications?: Record<string, LiveApplication>;
 }
 
-/** What the engine keeps between runs: each dynamic resource's checked inputs and outputs, by name. */
+/**
+ * What the engine keeps between runs: each dynamic resource's checked inputs and outputs, by name, and the stack
+ * outputs of the last run, which a StackReference to the stack itself reads.
+ */
 export class MockStackState {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     readonly dynamic = new Map<string, { inputs: Record<string, any>; outputs: Record<string, any> }>();
+    outputs: Record<string, unknown> = {};
+    secretOutputs: string[] = [];
 }
 
 type DynamicProvider = Required<Pick<pulumi.dynamic.ResourceProvider, "create">> & pulumi.dynamic.ResourceProvider;
@@ -249,12 +265,23 @@ export class ProgramFailure extends Error {
 /** Runs the program with the given ucx-mail config. Throws what the program throws (e.g. a config error). */
 export async function runProgram(config: Record<string, unknown>, options: RunOptions = {}): Promise<ProgramRun> {
     const resources: DeclaredResource[] = [];
+    const calls: InvokeCall[] = [];
     const registeredOptions = new Map<string, RegisteredOptions>();
     // Without a carried state every run is the stack's first.
     const stackState = options.state ?? new MockStackState();
     await pulumi.runtime.setMocks(
         {
             async newResource(args) {
+                if (args.type === "pulumi:pulumi:StackReference") {
+                    // The builtin provider's answer (readStackReference in pkg/resource/deploy/builtins.go): the
+                    // referenced stack's saved outputs, none on a stack's first run.
+                    const state = {
+                        name: args.inputs.name,
+                        outputs: { ...stackState.outputs },
+                        secretOutputNames: [...stackState.secretOutputs],
+                    };
+                    return { id: String(args.id), state };
+                }
                 const { id, state, step } = args.type.startsWith("pulumi-nodejs:dynamic")
                     ? await dynamicResource(args, stackState, options.preview ?? false)
                     : { ...mockState(args), step: undefined };
@@ -270,11 +297,16 @@ export async function runProgram(config: Record<string, unknown>, options: RunOp
                 });
                 return { id, state };
             },
-            call: (args) => mockCall(args, options.applications),
+            call: (args) => {
+                calls.push({ token: args.token, ...(args.provider ? { provider: args.provider } : {}) });
+                return mockCall(args, options.applications);
+            },
         },
         "ucx-mail",
         "tenant",
         options.preview ?? false,
+        // The organization a DIY backend always reports (pkg/backend/diy/backend.go).
+        "organization",
     );
     recordRegisteredOptions(registeredOptions);
     pulumi.runtime.setAllConfig(
@@ -306,7 +338,12 @@ export async function runProgram(config: Record<string, unknown>, options: RunOp
         // Node reports unhandled rejections once the microtask queue has drained.
         await new Promise((resolve) => setImmediate(resolve));
         if (unhandled.length > 0) throw unhandled[0];
-        return { resources, outputs, secretOutputs };
+        // A successful update saves its stack outputs; a preview saves nothing.
+        if (!options.preview) {
+            stackState.outputs = { ...outputs };
+            stackState.secretOutputs = [...secretOutputs];
+        }
+        return { resources, calls, outputs, secretOutputs };
     } catch (error) {
         await settings.waitForRPCs().catch(() => undefined);
         throw new ProgramFailure(error, resources);

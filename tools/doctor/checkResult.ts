@@ -12,7 +12,9 @@ export type CheckId =
     | "exchange-principal"
     | "exchange-mailbox-access"
     | "exchange-mailbox-protocols"
-    | "exchange-smtp-auth";
+    | "exchange-smtp-auth"
+    | "handover"
+    | "secret-policy";
 
 /** The read-only Exchange checks (vendor troubleshooting steps 3-6), run only with --exchange. */
 export const EXCHANGE_CHECK_IDS = [

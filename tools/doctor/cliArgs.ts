@@ -1,4 +1,4 @@
-import { CLOUD_ENDPOINTS, CloudName, isCloudName } from "./cloudEndpoints";
+import { CLOUD_ENDPOINTS, CloudName, ENVIRONMENT, isCloudName, PATTERNS, SETTINGS } from "../../components/contract";
 
 /** A command line the doctor cannot run with; main prints the one-line message and exits 2. */
 export class UsageError extends Error {
@@ -52,6 +52,19 @@ export interface DoctorFlags {
     readonly servicePrincipalObjectId?: string;
     /** --exchange-timeout-ms: bound for all the Exchange checks together. */
     readonly exchangeTimeoutMs?: number;
+    /** --handover: read Graph's credential sign-in activity to prove the suite took the newest secret. */
+    readonly handover?: boolean;
+    /** --preflight: read the tenant's app management policies before any write. */
+    readonly preflight?: boolean;
+    /** --graph-host: https origin of Microsoft Graph, for tests (default: the cloud's Graph). */
+    readonly graphHost?: string;
+    /** --client-secret-key-id and --previous-secret-key-id: without --stack, the key ids --handover looks for. */
+    readonly clientSecretKeyId?: string;
+    readonly previousSecretKeyId?: string;
+    /** --secret-rotation-days: without --stack, the period --preflight checks against the policy. */
+    readonly secretRotationDays?: number;
+    /** --application-object-id: without --stack, the app registration whose own policies --preflight reads. */
+    readonly applicationObjectId?: string;
 }
 
 /** How the doctor connects to Exchange Online for the read-only checks. */
@@ -94,12 +107,21 @@ export interface StackValues {
     readonly servicePrincipalObjectId?: string;
     /** Output exchangeServicePrincipalName: the DisplayName given to New-ServicePrincipal. */
     readonly exchangeServicePrincipalName?: string;
+    /** Stack config ucx-mail:cloud: the tenant's cloud, whose hosts the doctor uses unless --cloud says otherwise. */
+    readonly cloud?: string;
     /** Stack config ucx-mail:exchangeOrganization, exchangeAppId, exchangeCertificatePath, exchangeManagedIdentityAccountId, exchangeAdminUpn. */
     readonly exchangeOrganization?: string;
     readonly exchangeAppId?: string;
     readonly exchangeCertificatePath?: string;
     readonly exchangeManagedIdentityAccountId?: string;
     readonly exchangeAdminUpn?: string;
+    /** Outputs clientSecretKeyId, previousSecretKeyId, previousSecretExpiresAt, applicationObjectId (for --handover, --preflight). */
+    readonly clientSecretKeyId?: string;
+    readonly previousSecretKeyId?: string;
+    readonly previousSecretExpiresAt?: string;
+    readonly applicationObjectId?: string;
+    /** Stack config ucx-mail:secretRotationDays (for --preflight). */
+    readonly secretRotationDays?: number;
 }
 
 /** Everything a doctor run needs, resolved and validated. */
@@ -131,6 +153,8 @@ export interface DoctorOptions {
     readonly stackMailboxes?: readonly string[];
     /** The Enterprise application object id (flag, then stack; main falls back to the token's oid), so fixes paste as they are. */
     readonly servicePrincipalObjectId?: string;
+    /** The DisplayName fixes give New-ServicePrincipal: the stack's exchangeServicePrincipalName, else the default. */
+    readonly servicePrincipalName: string;
     /** Set with --exchange: how to run the read-only Exchange checks. */
     readonly exchange?: ExchangeOptions;
 }
@@ -138,14 +162,14 @@ export interface DoctorOptions {
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Connect-ExchangeOnline alone takes 10-20 s, so the Exchange checks get their own, longer bound. */
 export const DEFAULT_EXCHANGE_TIMEOUT_MS = 90_000;
-export const SECRET_ENV_VAR = "UCX_MAIL_CLIENT_SECRET";
+export const SECRET_ENV_VAR = ENVIRONMENT.mailClientSecret;
 /** The secrets the Exchange connection reads, the same variables as the Exchange steps; never flags, never printed. */
 export const EXCHANGE_SECRET_ENV_VARS = [
-    "UCX_EXCHANGE_CERTIFICATE_PASSWORD",
-    "UCX_EXCHANGE_CLIENT_SECRET",
-    "EXO_ACCESS_TOKEN",
+    ENVIRONMENT.certificatePassword,
+    ENVIRONMENT.clientSecret,
+    ENVIRONMENT.accessToken,
 ] as const;
-const DEFAULT_EXCHANGE_SERVICE_PRINCIPAL_NAME = "UCXSuiteMail";
+const DEFAULT_EXCHANGE_SERVICE_PRINCIPAL_NAME = SETTINGS.defaults.exchangeServicePrincipalName;
 
 export const USAGE = `Usage: npm run doctor -- --tenant <tenant id> --client-id <application client id> --mailbox <address>
     [--cloud public|usgov|dod|china] [--authority-host <https url>]
@@ -160,13 +184,18 @@ export const USAGE = `Usage: npm run doctor -- --tenant <tenant id> --client-id 
         [--exchange-admin-upn <upn>]                       accessToken (delegated), interactive
         [--exchange-timeout-ms <n, default ${DEFAULT_EXCHANGE_TIMEOUT_MS}>]]
     [--service-principal-object-id <enterprise application object id>]
+    [--handover [--client-secret-key-id <guid> [--previous-secret-key-id <guid>]]]
+    [--preflight [--secret-rotation-days <7-365>] [--application-object-id <guid>]] [--graph-host <https url>]
 The client secret is read from the environment variable ${SECRET_ENV_VAR} (or from --stack).
 --exchange runs the read-only Exchange checks (Get-* cmdlets only, one connection) with pwsh and the
 ExchangeOnlineManagement module from PSModulePath. Connecting takes 10-20 s, so these checks share their own bound of
 --exchange-timeout-ms (default ${DEFAULT_EXCHANGE_TIMEOUT_MS / 1000} s) for pwsh, the module, the connection and every check. Their secrets come
-only from ${EXCHANGE_SECRET_ENV_VARS.join(", ")}. Without --exchange they are skipped.`;
+only from ${EXCHANGE_SECRET_ENV_VARS.join(", ")}. Without --exchange they are skipped.
+--handover and --preflight read Microsoft Graph (read-only) with UCX_GRAPH_ACCESS_TOKEN, else the Azure credential
+chain (environment, workload identity, Azure CLI, managed identity). Without a client secret they run on their own and
+the mail checks are skipped; without --handover and --preflight their checks are skipped.`;
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const GUID = PATTERNS.guid;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const HOST = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$|^\[?[0-9a-f:]+\]?$/i;
@@ -192,9 +221,14 @@ const VALUE_FLAGS = [
     "--exchange-admin-upn",
     "--exchange-timeout-ms",
     "--service-principal-object-id",
+    "--graph-host",
+    "--client-secret-key-id",
+    "--previous-secret-key-id",
+    "--secret-rotation-days",
+    "--application-object-id",
 ] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
-const BOOLEAN_FLAGS = ["--json", "--help", "-h"] as const;
+const BOOLEAN_FLAGS = ["--json", "--help", "-h", "--handover", "--preflight"] as const;
 // Flags people try for the secret; refused so that it never lands in shell history or process lists.
 const SECRET_FLAGS = [
     "--secret",
@@ -205,6 +239,7 @@ const SECRET_FLAGS = [
     "--exchange-certificate-password",
     "--access-token",
     "--exchange-access-token",
+    "--graph-access-token",
 ];
 
 /** Parses the argument vector (without node and script) into flags. Throws UsageError on anything wrong. */
@@ -212,15 +247,19 @@ export function parseDoctorFlags(argv: readonly string[]): DoctorFlags {
     const values = new Map<ValueFlag, string>();
     let json = false;
     let help = false;
+    let handover = false;
+    let preflight = false;
     for (let index = 0; index < argv.length; index++) {
         const argument = argv[index];
         const equals = argument.indexOf("=");
         const name = (argument.startsWith("--") && equals > 0 ? argument.slice(0, equals) : argument).toLowerCase();
         if (SECRET_FLAGS.includes(name)) {
             throw new UsageError(
-                name.startsWith("--exchange") || name === "--access-token"
-                    ? `${name} is not accepted: put Exchange secrets in the environment (${EXCHANGE_SECRET_ENV_VARS.join(", ")}).`
-                    : `${name} is not accepted: put the client secret in the environment variable ${SECRET_ENV_VAR} (or use --stack).`,
+                name === "--graph-access-token"
+                    ? `${name} is not accepted: put the Graph token in the environment variable UCX_GRAPH_ACCESS_TOKEN.`
+                    : name.startsWith("--exchange") || name === "--access-token"
+                      ? `${name} is not accepted: put Exchange secrets in the environment (${EXCHANGE_SECRET_ENV_VARS.join(", ")}).`
+                      : `${name} is not accepted: put the client secret in the environment variable ${SECRET_ENV_VAR} (or use --stack).`,
             );
         }
         if ((BOOLEAN_FLAGS as readonly string[]).includes(name)) {
@@ -228,6 +267,8 @@ export function parseDoctorFlags(argv: readonly string[]): DoctorFlags {
                 throw new UsageError(`${name} takes no value.`);
             }
             if (name === "--json") json = true;
+            else if (name === "--handover") handover = true;
+            else if (name === "--preflight") preflight = true;
             else help = true;
             continue;
         }
@@ -295,6 +336,18 @@ export function parseDoctorFlags(argv: readonly string[]): DoctorFlags {
             (v) => GUID.test(v),
             "the Enterprise application object id, a GUID",
         ),
+        handover,
+        preflight,
+        graphHost: optionalHttpsOrigin(values.get("--graph-host"), "--graph-host", "https://graph.microsoft.com"),
+        clientSecretKeyId: optionalMatch(values, "--client-secret-key-id", (v) => GUID.test(v), "a key id, a GUID"),
+        previousSecretKeyId: optionalMatch(values, "--previous-secret-key-id", (v) => GUID.test(v), "a key id, a GUID"),
+        secretRotationDays: optionalInteger(values, "--secret-rotation-days", 7, 365),
+        applicationObjectId: optionalMatch(
+            values,
+            "--application-object-id",
+            (v) => GUID.test(v),
+            "the app registration's object id, a GUID",
+        ),
     };
 }
 
@@ -309,7 +362,7 @@ export function resolveDoctorOptions(
 ): DoctorOptions {
     // Before anything else: --exchange-* without --exchange is the mistake to name, not the missing --tenant.
     refuseExchangeFlagsWithoutExchange(flags);
-    const cloud = flags.cloud ?? "public";
+    const cloud = flags.cloud ?? stackCloud(stackValues.cloud, flags.stack);
     const endpoints = CLOUD_ENDPOINTS[cloud];
     const tenantId = flags.tenant ?? stackValues.tenantId;
     const clientId = flags.clientId ?? stackValues.applicationClientId;
@@ -349,8 +402,25 @@ export function resolveDoctorOptions(
         stackMailboxes: flags.stack ? stackValues.mailboxes : undefined,
         servicePrincipalObjectId:
             flags.servicePrincipalObjectId ?? (flags.stack ? stackValues.servicePrincipalObjectId : undefined),
+        servicePrincipalName: stackValues.exchangeServicePrincipalName ?? DEFAULT_EXCHANGE_SERVICE_PRINCIPAL_NAME,
         exchange,
     };
+}
+
+// Microsoft's mail hosts, by suffix: every cloud's SMTP and IMAP host, and Outlook.com's.
+const MICROSOFT_MAIL_HOST = /(^|\.)(office365\.com|outlook\.com|office365\.us|outlook\.cn)$/i;
+
+/**
+ * A warning when --smtp-port 465 points at a Microsoft host: Exchange Online takes SMTP AUTH with STARTTLS on 587
+ * only ("Authenticate an IMAP, POP or SMTP connection using OAuth": smtp.office365.com, port 587), so 465 can only
+ * time out or be refused. Undefined when there is nothing to say.
+ */
+export function smtpPortWarning(options: Pick<DoctorOptions, "smtpHost" | "smtpPort">): string | undefined {
+    if (options.smtpPort !== 465 || !MICROSOFT_MAIL_HOST.test(options.smtpHost)) return undefined;
+    return (
+        `--smtp-port 465 with ${options.smtpHost}: Exchange Online offers SMTP AUTH only with STARTTLS on port 587, ` +
+        `not TLS on 465. Drop --smtp-port (587 is the default), and set the suite to port 587 with STARTTLS too.`
+    );
 }
 
 /**
@@ -445,6 +515,18 @@ function optionalInteger(
     return number;
 }
 
+/** The stack's `cloud` setting (unset: public); a value the program would refuse is a usage error here too. */
+function stackCloud(value: string | undefined, stack: string | undefined): CloudName {
+    if (value === undefined) return "public";
+    const lower = value.trim().toLowerCase();
+    if (!isCloudName(lower)) {
+        throw new UsageError(
+            `stack "${stack}" has ucx-mail:cloud ${JSON.stringify(value)}, which is not one of ${Object.keys(CLOUD_ENDPOINTS).join(", ")}; fix it, or pass --cloud.`,
+        );
+    }
+    return lower;
+}
+
 function optionalCloud(value: string | undefined): CloudName | undefined {
     if (value === undefined) return undefined;
     const lower = value.toLowerCase();
@@ -464,18 +546,28 @@ function optionalExchangeMode(value: string | undefined): ExchangeAuthMode | und
 }
 
 function optionalAuthority(value: string | undefined): string | undefined {
+    return optionalHttpsOrigin(
+        value,
+        "--authority-host",
+        "https://login.microsoftonline.com",
+        "; the tenant goes in --tenant",
+    );
+}
+
+/** An https origin (scheme, host, port) and nothing else; `example` shows the form in the error. */
+function optionalHttpsOrigin(value: string | undefined, flag: string, example: string, hint = ""): string | undefined {
     if (value === undefined) return undefined;
     let url: URL;
     try {
         url = new URL(value);
     } catch {
-        throw new UsageError(`--authority-host must be an https URL such as https://login.microsoftonline.com.`);
+        throw new UsageError(`${flag} must be an https URL such as ${example}.`);
     }
     if (url.protocol !== "https:") {
-        throw new UsageError(`--authority-host must use https; got "${url.protocol.replace(":", "")}".`);
+        throw new UsageError(`${flag} must use https; got "${url.protocol.replace(":", "")}".`);
     }
     if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash || url.username || url.password) {
-        throw new UsageError(`--authority-host is the host only (https://host[:port]); the tenant goes in --tenant.`);
+        throw new UsageError(`${flag} is the host only (https://host[:port])${hint}.`);
     }
     return url.origin;
 }

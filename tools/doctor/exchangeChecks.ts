@@ -1,6 +1,6 @@
 import { CheckResult, EXCHANGE_CHECK_IDS, ExchangeCheckId } from "./checkResult";
 import { ExchangeAuthMode } from "./cliArgs";
-import { enterpriseObjectId } from "./fixCatalogue";
+import { enterpriseObjectId, pasted } from "./fixCatalogue";
 import { ExchangeFindings, ExchangeSessionFailure, MailboxFindings } from "./exchangeSession";
 
 /** What the mapping needs to know about the run. */
@@ -86,7 +86,7 @@ export function exchangeChecksFromFindings(findings: ExchangeFindings, context: 
 function principalCheck(findings: ExchangeFindings, context: ExchangeCheckContext): CheckResult {
     const id: ExchangeCheckId = "exchange-principal";
     const expected = context.servicePrincipalObjectId;
-    const create = `New-ServicePrincipal -AppId ${context.appId} -ObjectId ${enterpriseObjectId(context)} -DisplayName ${context.servicePrincipalName}`;
+    const create = `New-ServicePrincipal -AppId ${pasted(context.appId)} -ObjectId ${enterpriseObjectId(context)} -DisplayName ${pasted(context.servicePrincipalName)}`;
     if (!findings.principal.found) {
         return {
             id,
@@ -110,7 +110,7 @@ function principalCheck(findings: ExchangeFindings, context: ExchangeCheckContex
             id,
             status: "fail",
             message: `Exchange's service principal${name} for app ${context.appId} has object id ${actual ?? "unknown"}, but the Enterprise application's object id is ${expected}: it can never authenticate (typically the app registration's object id was used).`,
-            fix: `Remove-ServicePrincipal -Identity ${context.appId}, then ${create}; then grant FullAccess again (pulumi up does both).`,
+            fix: `Remove-ServicePrincipal -Identity ${pasted(context.appId)}, then ${create}; then grant FullAccess again (pulumi up does both).`,
         };
     }
     return {
@@ -138,7 +138,7 @@ function mailboxAccessCheck(findings: ExchangeFindings, context: ExchangeCheckCo
     const grant = lacking
         .map(
             (mailbox) =>
-                `Add-MailboxPermission -Identity ${mailbox.mailbox} -User ${enterpriseObjectId(context)} -AccessRights FullAccess -AutoMapping $false`,
+                `Add-MailboxPermission -Identity ${pasted(mailbox.mailbox)} -User ${enterpriseObjectId(context)} -AccessRights FullAccess -AutoMapping $false`,
         )
         .join("; ");
     const denied = lacking.filter((mailbox) => mailbox.fullAccessDenied);
@@ -146,7 +146,7 @@ function mailboxAccessCheck(findings: ExchangeFindings, context: ExchangeCheckCo
     const removeDeny = denied
         .map(
             (mailbox) =>
-                `Remove-MailboxPermission -Identity ${mailbox.mailbox} -User ${enterpriseObjectId(context)} -AccessRights FullAccess -Deny`,
+                `Remove-MailboxPermission -Identity ${pasted(mailbox.mailbox)} -User ${enterpriseObjectId(context)} -AccessRights FullAccess -Deny`,
         )
         .join("; ");
     return {
@@ -173,7 +173,9 @@ function mailboxProtocolsCheck(findings: ExchangeFindings, context: ExchangeChec
         if (context.popInUse && mailbox.popEnabled !== true) off.push({ protocol: "POP", flag: "-PopEnabled $true" });
         if (off.length > 0) {
             problems.push(`${mailbox.mailbox} (${off.map((entry) => entry.protocol).join(" and ")} off)`);
-            commands.push(`Set-CASMailbox -Identity ${mailbox.mailbox} ${off.map((entry) => entry.flag).join(" ")}`);
+            commands.push(
+                `Set-CASMailbox -Identity ${pasted(mailbox.mailbox)} ${off.map((entry) => entry.flag).join(" ")}`,
+            );
         }
     }
     const protocols = context.popInUse ? "IMAP and POP" : "IMAP";
@@ -203,13 +205,17 @@ function smtpAuthCheck(findings: ExchangeFindings): CheckResult {
         const own = mailbox.smtpClientAuthenticationDisabled;
         if (own === true) {
             blocked.push(`${mailbox.mailbox} (mailbox level: SmtpClientAuthenticationDisabled is True)`);
-            commands.push(`Set-CASMailbox -Identity ${mailbox.mailbox} -SmtpClientAuthenticationDisabled $false`);
+            commands.push(
+                `Set-CASMailbox -Identity ${pasted(mailbox.mailbox)} -SmtpClientAuthenticationDisabled $false`,
+            );
         } else if (own === null && organizationDisabled) {
             blockedByOrganization = true;
             blocked.push(
                 `${mailbox.mailbox} (organization level: the mailbox is blank and Get-TransportConfig says True)`,
             );
-            commands.push(`Set-CASMailbox -Identity ${mailbox.mailbox} -SmtpClientAuthenticationDisabled $false`);
+            commands.push(
+                `Set-CASMailbox -Identity ${pasted(mailbox.mailbox)} -SmtpClientAuthenticationDisabled $false`,
+            );
         }
     }
     if (blocked.length === 0) {

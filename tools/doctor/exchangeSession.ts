@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import { ExchangeOptions } from "./cliArgs";
-import { CloudName, CLOUD_ENDPOINTS } from "./cloudEndpoints";
+import { CloudName, ENVIRONMENT } from "../../components/contract";
 
 /** The repository root: the doctor entry script and the project's dotnet tool manifest live here. */
 const REPO_ROOT = join(__dirname, "..", "..");
@@ -91,7 +91,8 @@ export function diagnosisEnvironment(request: ExchangeDiagnosisRequest, env: Nod
     const inputs: Record<string, string | undefined> = {
         UCX_DOCTOR_EXCHANGE_AUTH: exchange.mode,
         UCX_DOCTOR_EXCHANGE_ORGANIZATION: exchange.organization,
-        UCX_DOCTOR_EXCHANGE_ENVIRONMENT: CLOUD_ENDPOINTS[request.cloud].exchangeEnvironmentName,
+        // The Exchange steps' own variable: the module maps it to the environment name, token authority and scope.
+        [ENVIRONMENT.cloud]: request.cloud,
         UCX_DOCTOR_EXCHANGE_AUTOMATION_APP_ID: exchange.appId,
         UCX_DOCTOR_EXCHANGE_CERTIFICATE_PATH: exchange.certificatePath,
         UCX_DOCTOR_EXCHANGE_MANAGED_IDENTITY_ACCOUNT_ID: exchange.managedIdentityAccountId,

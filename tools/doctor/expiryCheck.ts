@@ -5,7 +5,7 @@ export const EXPIRY_WARNING_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 const ROTATE_FIX =
-    "Rotate now: pulumi config set ucx-mail:secretRotationKey <any new text>, pulumi up, then paste the new clientSecret " +
+    "Rotate now: pulumi config set --plaintext ucx-mail:secretRotationKey <any new text>, pulumi up, then paste the new clientSecret " +
     "output into the Imagicle suite's Email provider settings. A scheduled pulumi up (see secretRotationDays) keeps this from recurring.";
 
 /** Check 6 (with --stack): the stack's clientSecretExpiresAt must be more than 30 days away. Pure. */

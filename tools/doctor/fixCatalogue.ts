@@ -5,6 +5,8 @@
  * authentication and authorization error codes" (learn.microsoft.com/entra/identity-platform/reference-error-codes).
  */
 
+import { powerShellLiteral } from "../../components/exchangeSetupScript";
+
 /** What the doctor tells the admin about one failure. */
 export interface Diagnosis {
     /** What went wrong, in one sentence. */
@@ -22,6 +24,8 @@ export interface FixContext {
     readonly timeoutMs: number;
     /** The Enterprise application object id: --service-principal-object-id, else the stack output servicePrincipalObjectId, else the token oid. */
     readonly servicePrincipalObjectId?: string;
+    /** The DisplayName New-ServicePrincipal gets: the stack's exchangeServicePrincipalName, else the project default. */
+    readonly servicePrincipalName: string;
 }
 
 /** A failure below the protocol: no connection, no answer, TLS refused. */
@@ -30,6 +34,8 @@ export interface TransportFailure {
     readonly code?: string;
     /** True when the bounded timeout ran out. */
     readonly timedOut: boolean;
+    /** How far the conversation got before the time ran out: the TCP (and TLS) connection, or the server's greeting. */
+    readonly reached?: "connected" | "greeted";
     /** Error text, used when the code says little. */
     readonly detail?: string;
 }
@@ -42,6 +48,10 @@ export interface EntraFailure {
     readonly error?: string;
     /** error_description, first line. */
     readonly description?: string;
+    /** HTTP status of the token endpoint's answer. */
+    readonly httpStatus?: number;
+    /** Retry-After of a throttled answer, in seconds. */
+    readonly retryAfterSeconds?: number;
 }
 
 const PROPAGATION_NOTE =
@@ -70,7 +80,7 @@ export function diagnoseEntraFailure(failure: EntraFailure, context: FixContext)
             return {
                 message: `The client secret has expired (AADSTS7000222).${said}`,
                 fix:
-                    `Rotate the secret now: pulumi config set ucx-mail:secretRotationKey <any new text>, then pulumi up, ` +
+                    `Rotate the secret now: pulumi config set --plaintext ucx-mail:secretRotationKey <any new text>, then pulumi up, ` +
                     `then paste the new clientSecret output into the Imagicle suite's Email provider settings (vendor troubleshooting step 1).`,
             };
         case 700016:
@@ -107,7 +117,7 @@ export function diagnoseEntraFailure(failure: EntraFailure, context: FixContext)
                 message: `The app has no Enterprise application (service principal) in this tenant (AADSTS7000229).${said}`,
                 fix:
                     `Create it: run pulumi up (ucx-mail creates the Enterprise application); by hand, open the app registration in Entra and ` +
-                    `follow "Managed application in local directory" > Create Service Principal, or run New-MgServicePrincipal -AppId ${context.clientId} ` +
+                    `follow "Managed application in local directory" > Create Service Principal, or run New-MgServicePrincipal -AppId ${pasted(context.clientId)} ` +
                     `(Microsoft Graph PowerShell). Then run the Exchange steps again with the new Enterprise application's object id.`,
             };
         // Entra error codes: UnauthorizedClientApplicationDisabled, "The application is disabled". An admin may have
@@ -119,20 +129,14 @@ export function diagnoseEntraFailure(failure: EntraFailure, context: FixContext)
                     `Find out who disabled it first: Entra admin center > Enterprise applications > the app > Properties > "Enabled for users to sign in". ` +
                     `If an admin turned it off, set it back to Yes. If it is on there, Microsoft may have disabled the app itself ` +
                     `(disabledByMicrosoftStatus on the app registration, e.g. after a leaked credential): check the app registration's ` +
-                    `Overview and Microsoft's notice, rotate the secret (pulumi config set ucx-mail:secretRotationKey <any new text>, pulumi up) ` +
+                    `Overview and Microsoft's notice, rotate the secret (pulumi config set --plaintext ucx-mail:secretRotationKey <any new text>, pulumi up) ` +
                     `and open a support case if it stays disabled.`,
             };
         // Entra error codes: 900382 "Confidential Client is not supported in Cross Cloud request"; 90038
         // NationalCloudTenantRedirection, the tenant belongs to another national cloud.
         case 900382:
         case 90038:
-            return {
-                message: `The tenant lives in another Microsoft cloud than the authority ${context.authorityHost} (AADSTS${code}).${said}`,
-                fix:
-                    `Ask the tenant's own cloud: --cloud usgov for GCC High or --cloud dod for DoD (both sign in at login.microsoftonline.us), ` +
-                    `--cloud china for 21Vianet. The app must be registered in that cloud, for US Government in the Azure Government portal ` +
-                    `(https://portal.azure.us), because a confidential client cannot get tokens across clouds.`,
-            };
+            return wrongCloudDiagnosis(code, failure.description, context, said);
         // Entra error codes: InvalidResource, "The resource is disabled or doesn't exist".
         case 50001:
             return {
@@ -147,6 +151,7 @@ export function diagnoseEntraFailure(failure: EntraFailure, context: FixContext)
         case 90033:
         case 90024:
         case 50033:
+            if (failure.httpStatus === 429) return throttledDiagnosis(failure, said);
             return {
                 message: `Entra had a temporary fault (AADSTS${code}).${said}`,
                 fix: `This is transient on Microsoft's side, not a setup problem: wait a minute and run the doctor again. Nothing needs changing.`,
@@ -167,8 +172,14 @@ export function diagnoseEntraFailure(failure: EntraFailure, context: FixContext)
                 message: `A Conditional Access policy blocked the token (AADSTS53003).${said}`,
                 fix: `Exclude the app's service principal from the blocking Conditional Access policy, or allow its sign-in location.`,
             };
+        // Entra error codes: 90055 TenantThrottlingError, "There are too many incoming requests".
+        case 90055:
+            return throttledDiagnosis(failure, said);
         default:
             if (failure.error === "invalid_scope") return scopeDiagnosis(failure.error, said);
+            // Microsoft Learn, MSAL "Client and server throttling": a client-credentials request that is throttled gets
+            // HTTP 429 with Retry-After; 503 is the token endpoint being unavailable (RFC 6749 temporarily_unavailable).
+            if (failure.httpStatus === 429 || failure.httpStatus === 503) return throttledDiagnosis(failure, said);
             return {
                 message: `Entra refused the token request${code ? ` (AADSTS${code})` : failure.error ? ` (${failure.error})` : ""}.${said}`,
                 fix:
@@ -178,6 +189,69 @@ export function diagnoseEntraFailure(failure: EntraFailure, context: FixContext)
                         : "."),
             };
     }
+}
+
+/** Throttled or unavailable token endpoint: a wait, not a setup problem. */
+function throttledDiagnosis(failure: EntraFailure, said: string): Diagnosis {
+    const code = failure.aadsts ?? extractAadstsCode(failure.description);
+    const what = [code ? `AADSTS${code}` : undefined, failure.httpStatus ? `HTTP ${failure.httpStatus}` : undefined]
+        .filter((part) => part !== undefined)
+        .join(", ");
+    const wait = failure.retryAfterSeconds ? `${failure.retryAfterSeconds} s (Retry-After)` : "a minute";
+    return {
+        message: `Entra is throttling token requests or is briefly unavailable (${what}).${said}`,
+        fix:
+            `Nothing in the setup needs changing and the secret is not the problem: wait ${wait} and run the doctor again. ` +
+            `If it keeps happening, something in the tenant asks for tokens too often (a client that does not cache its token).`,
+    };
+}
+
+// How Entra names a cloud in AADSTS90038 ("belongs to the National Cloud 'Prod'", "redirected to the National Cloud
+// 'microsoftonline.us'": Entra error codes page and public reports such as tieto/sipe#182), mapped to --cloud.
+const NATIONAL_CLOUD_NAMES: readonly [RegExp, string][] = [
+    [/^(prod|worldwide|public|azurecloud|microsoftonline\.com)$/i, "public"],
+    [/usgov|government|microsoftonline\.us|fairfax|arlington/i, "usgov"],
+    [/china|mooncake|partner\.microsoftonline\.cn|21vianet/i, "china"],
+];
+
+/** The --cloud a 90038 text names, if the text names one the doctor knows. */
+export function cloudNamedByEntra(description: string | undefined): string | undefined {
+    const named = /National Cloud '([^']+)'/i.exec(description ?? "")?.[1]?.trim();
+    if (named === undefined) return undefined;
+    return NATIONAL_CLOUD_NAMES.find(([pattern]) => pattern.test(named))?.[1];
+}
+
+/** 90038 and 900382: the tenant lives in another cloud than the authority asked; name the right --cloud. */
+function wrongCloudDiagnosis(
+    code: number,
+    description: string | undefined,
+    context: FixContext,
+    said: string,
+): Diagnosis {
+    const named = cloudNamedByEntra(description);
+    const askedUsGov = /\.us(:\d+)?$/i.test(new URL(context.authorityHost).host);
+    const registerNote =
+        `The app must be registered in the tenant's own cloud, for US Government in the Azure Government portal ` +
+        `(https://portal.azure.us), because a confidential client cannot get tokens across clouds.`;
+    let fix: string;
+    if (named === "public" || (named === undefined && askedUsGov)) {
+        // GCC (not High) tenants live in the public cloud and sign in at login.microsoftonline.com.
+        fix =
+            `Ask the public cloud: --cloud public (also for GCC, which is not GCC High). ${named === undefined ? "If the tenant is GCC High or DoD, use --cloud usgov or --cloud dod. " : ""}` +
+            `The app registration then belongs in https://portal.azure.com.`;
+    } else if (named === "usgov") {
+        fix = `Ask the US Government cloud: --cloud usgov for GCC High or --cloud dod for DoD (both sign in at login.microsoftonline.us). ${registerNote}`;
+    } else if (named === "china") {
+        fix = `Ask the 21Vianet cloud: --cloud china. ${registerNote}`;
+    } else {
+        fix =
+            `Ask the tenant's own cloud: --cloud usgov for GCC High or --cloud dod for DoD (both sign in at login.microsoftonline.us), ` +
+            `--cloud china for 21Vianet, --cloud public for the worldwide cloud and GCC. ${registerNote}`;
+    }
+    return {
+        message: `The tenant lives in another Microsoft cloud than the authority ${context.authorityHost} (AADSTS${code}).${said}`,
+        fix,
+    };
 }
 
 /** An app-only request must ask for https://<Exchange Online host>/.default; any other scope is refused. */
@@ -197,6 +271,25 @@ export function diagnoseTransportFailure(
     failure: TransportFailure,
     context: FixContext,
 ): Diagnosis {
+    if (failure.timedOut && failure.reached === "greeted") {
+        // Exchange answers a refused XOAUTH2 login only after seconds (public IMAP and SMTP logs show 5-7 s), so a
+        // greeting followed by silence is a slow verdict, not a blocked port.
+        return {
+            message: `${what}: ${endpoint} answered, but the login did not finish within ${context.timeoutMs} ms.`,
+            fix:
+                `The network path works: the server greeted. Exchange can take several seconds to answer a login, longer when it refuses one. ` +
+                `Run again with a longer limit, e.g. --timeout-ms ${Math.max(30_000, context.timeoutMs * 3)}, to see its verdict.`,
+        };
+    }
+    if (failure.timedOut && failure.reached === "connected") {
+        return {
+            message: `${what}: connected to ${endpoint}, but no greeting came within ${context.timeoutMs} ms.`,
+            fix:
+                `Something accepts the connection but does not pass the server's greeting on: a proxy or TLS-inspecting firewall, or a port that ` +
+                `speaks another protocol (Exchange Online: SMTP with STARTTLS on 587, IMAP with TLS on 993). Check the port and what sits on the way; ` +
+                `on a very slow link, raise --timeout-ms.`,
+        };
+    }
     if (failure.timedOut) {
         return {
             message: `${what}: no answer from ${endpoint} within ${context.timeoutMs} ms.`,
@@ -283,7 +376,7 @@ function diagnoseSenderRestriction(text: string, context: FixContext): Diagnosis
             message: `Exchange has blocked ${context.mailbox} from sending (restricted sender): ${text}`,
             fix:
                 `The mailbox is on the Restricted entities list, usually after sending what looked like spam. Find out why (a leaked secret can mean someone ` +
-                `else sent through it: rotate it with pulumi config set ucx-mail:secretRotationKey <any new text> and pulumi up), then release it in the ` +
+                `else sent through it: rotate it with pulumi config set --plaintext ucx-mail:secretRotationKey <any new text> and pulumi up), then release it in the ` +
                 `Microsoft Defender portal (Email & collaboration > Review > Restricted entities, https://security.microsoft.com/restrictedentities). The recipient is not the problem.`,
         };
     }
@@ -295,6 +388,37 @@ function diagnoseSenderRestriction(text: string, context: FixContext): Diagnosis
             fix:
                 `Send only from a domain the tenant has verified (Microsoft 365 admin center > Settings > Domains): the mailbox's primary SMTP address ` +
                 `must be in such a domain. Once it is, Microsoft support can lift the block. The recipient is not the problem.`,
+        };
+    }
+    // Same article: 5.7.705 "Access denied, tenant has exceeded threshold": the tenant sent too much spam or bulk mail
+    // (or its subscription just lapsed), and Exchange blocks all its outgoing mail.
+    if (/\b5\.7\.705\b/.test(text)) {
+        return {
+            message: `Exchange has blocked outgoing mail for the whole tenant (tenant threshold exceeded): ${text}`,
+            fix:
+                `The tenant sent too much spam or bulk mail (often a compromised account, connector or server), or its subscription lapsed. ` +
+                `Find and stop the source (a leaked secret can be it: rotate with pulumi config set --plaintext ucx-mail:secretRotationKey <any new text> and pulumi up), ` +
+                `then open a Microsoft 365 support case to lift the block. The recipient is not the problem.`,
+        };
+    }
+    // Microsoft Learn, "Fix NDR error 550 5.7.501, 5.7.502, 5.7.503 in Exchange Online": spam abuse detected, banned
+    // sender, connection refused: outgoing mail from the tenant was blocked after spam was detected.
+    if (/\b5\.7\.50[1-3]\b/.test(text)) {
+        return {
+            message: `Exchange has blocked the tenant's outgoing mail after detecting spam: ${text}`,
+            fix:
+                `Outgoing mail was blocked because spam left the tenant. Find the source (a compromised account or a leaked secret: rotate it), ` +
+                `make sure the domain's SPF/DKIM/DMARC are in place, and ask Microsoft 365 support to lift the block. The recipient is not the problem.`,
+        };
+    }
+    // Microsoft Learn, "Email non-delivery reports and SMTP errors in Exchange Online": 5.1.7 "Invalid address" — the
+    // sender's address is missing or malformed.
+    if (/\b5\.1\.7\b/.test(text)) {
+        return {
+            message: `Exchange refused the sender address: ${text}`,
+            fix:
+                `The From address must be the mailbox the app logs in as (${context.mailbox}), spelled as its primary SMTP address. ` +
+                `The recipient is not the problem.`,
         };
     }
     // Same article: 5.7.708 "Access denied, traffic not accepted from this IP": low-reputation IPs typically used by new
@@ -310,20 +434,23 @@ function diagnoseSenderRestriction(text: string, context: FixContext): Diagnosis
     return undefined;
 }
 
-/** 550 5.7.60 and 554 5.2.252 SendAsDenied: the login may not send as the From address. */
+/** 550 5.7.60, 554 5.2.252 SendAsDenied and 554 5.2.0 SendAsDeniedException: the login may not send as the From address. */
 function diagnoseSendAsDenied(text: string, context: FixContext): Diagnosis | undefined {
     // Microsoft Learn, "Fix issues with printers, scanners, and LOB applications that send email using Office 365":
     // 5.7.60 "Client does not have permissions to send as this sender" (From differs from the login); public logs
-    // (no Microsoft page) show "554 5.2.252 SendAsDenied; <login> not allowed to send as <address>".
+    // (no Microsoft page) show "554 5.2.252 SendAsDenied; <login> not allowed to send as <address>" and "554 5.2.0
+    // STOREDRV.Submission.Exception:SendAsDeniedException" (MicrosoftDocs/OfficeDocs-Support#1187: the From must be
+    // the authenticated mailbox or one it may send as). Exchange checks SendAs for the mailbox named in user=.
     if (!/SendAsDenied|\b5\.7\.60\b|permissions to send as this sender/i.test(text)) return undefined;
     const objectId = enterpriseObjectId(context);
     return {
         message: `Exchange refused to send as this From address: ${text}`,
         fix:
-            `The app sends as the mailbox it logs in as; sending as any other address needs SendAs on that address: ` +
-            `Add-RecipientPermission -Identity <address> -Trustee ${objectId} -AccessRights SendAs. For ${context.mailbox} itself, make the From ` +
-            `address that mailbox and check that the service principal has FullAccess (Get-MailboxPermission -Identity ${context.mailbox}; ` +
-            `if missing, Add-MailboxPermission -Identity ${context.mailbox} -User ${objectId} -AccessRights FullAccess -AutoMapping $false; ` +
+            `Exchange checks SendAs for the mailbox the app logs in as (${context.mailbox}). Simplest: make the From address ${context.mailbox} itself. ` +
+            `To send as another address, grant the login mailbox SendAs on it: Add-RecipientPermission -Identity <address> -Trustee ${pasted(context.mailbox)} -AccessRights SendAs; ` +
+            `if that alone does not help, grant it to the app's service principal too (-Trustee ${objectId}). ` +
+            `For ${context.mailbox} itself, check that the service principal has FullAccess (Get-MailboxPermission -Identity ${pasted(context.mailbox)}; ` +
+            `if missing, Add-MailboxPermission -Identity ${pasted(context.mailbox)} -User ${objectId} -AccessRights FullAccess -AutoMapping $false; ` +
             `vendor troubleshooting step 5). ${PROPAGATION_NOTE}`,
     };
 }
@@ -336,9 +463,9 @@ export function diagnoseSmtpAuthReply(reply: string, context: FixContext): Diagn
     const enableSmtpAuth =
         `Enable SMTP AUTH (the procedure's last configuration step; vendor troubleshooting step 6): with ucx-mail set ` +
         `ucx-mail:smtpAuth to mailbox (default) or organization and run pulumi up; by hand ` +
-        `Set-CASMailbox -Identity ${context.mailbox} -SmtpClientAuthenticationDisabled $false ` +
+        `Set-CASMailbox -Identity ${pasted(context.mailbox)} -SmtpClientAuthenticationDisabled $false ` +
         `(or org-wide Set-TransportConfig -SmtpClientAuthenticationDisabled $false). ` +
-        `Check: Get-CASMailbox -Identity ${context.mailbox} | Select-Object SmtpClientAuthenticationDisabled and ` +
+        `Check: Get-CASMailbox -Identity ${pasted(context.mailbox)} | Select-Object SmtpClientAuthenticationDisabled and ` +
         `Get-TransportConfig | Select-Object SmtpClientAuthenticationDisabled must print blank or False.`;
     // Microsoft Learn, "Enable or disable SMTP AUTH in Exchange Online" (aka.ms/smtp_auth_disabled): 5.7.139 texts.
     if (/SmtpClientAuthentication is disabled for the Mailbox/i.test(text)) {
@@ -370,11 +497,17 @@ export function diagnoseSmtpAuthReply(reply: string, context: FixContext): Diagn
                 `replaces the login with a password.`,
         };
     }
-    // Entra error codes 53003 (BlockedByConditionalAccess); Exchange quotes the policy's words in the reply.
+    // "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully"
+    // answers password (Basic) logins that a policy blocks (public reports, e.g. gophish/gophish#3220 with SMTP
+    // passwords); Conditional Access on the app itself fails earlier, at the token (Entra error codes 53003).
     if (/did not meet the criteria/i.test(text)) {
         return {
-            message: `A Conditional Access policy refused the SMTP login: ${text}`,
-            fix: `Exclude the app's service principal from the Conditional Access policy that applies to it, then run the doctor again.`,
+            message: `Exchange refused a password (Basic) SMTP login by policy: ${text}`,
+            fix:
+                `A policy blocks user name and password logins (an Exchange authentication policy, security defaults or a Conditional Access ` +
+                `policy for legacy authentication). The suite's OAuth app is not affected: Conditional Access on the app would already have ` +
+                `failed the token check (AADSTS53003). Make sure the suite's Email provider is Microsoft 365 (OAuth) with the app's client ID, ` +
+                `tenant ID and secret, not a user name and password, and that no relay or proxy on the way replaces the login with a password.`,
         };
     }
     const restricted = diagnoseSenderRestriction(text, context);
@@ -386,7 +519,7 @@ export function diagnoseSmtpAuthReply(reply: string, context: FixContext): Diagn
         message: `Exchange refused the SMTP XOAUTH2 login for ${context.mailbox}: ${text}`,
         fix:
             `${exchangeAccessFix(context, "SMTP.SendAsApp")} If SMTP is granted through RBAC for Applications instead of SMTP.SendAsApp in Entra, ` +
-            `check it with Test-ServicePrincipalAuthorization -Identity ${enterpriseObjectId(context)} -Resource ${context.mailbox}: ` +
+            `check it with Test-ServicePrincipalAuthorization -Identity ${enterpriseObjectId(context)} -Resource ${pasted(context.mailbox)}: ` +
             `the "Application SMTP.SendAsApp" role must be InScope for this mailbox.`,
     };
 }
@@ -394,26 +527,44 @@ export function diagnoseSmtpAuthReply(reply: string, context: FixContext): Diagn
 /** Turns an IMAP refusal into the fix (vendor troubleshooting steps 3, 4, 5). */
 export function diagnoseImapReply(reply: string, context: FixContext): Diagnosis {
     const text = oneLine(reply);
-    // Cause order from the public reports: LiveAgent FAQ "User is Authenticated but Not Connected" (IMAP disabled on
-    // the mailbox first, then missing mailbox permission, then Microsoft-side faults and too many connections) and
-    // Atlassian KB "IMAP fails with A3 BAD User is authenticated but not connected".
+    // Cause order from public reports: the identity that logged in lacks access to the mailbox in user= (FullAccess
+    // missing or not yet applied, or not the primary address): jstedfast/MailKit#1135, simonrob/email-oauth2-proxy#74
+    // and #275, and imapflow, which turns this reply to NAMESPACE into an AuthenticationFailure (imap-flow.js,
+    // connect()). IMAP disabled on the mailbox comes second.
     if (/authenticated but not connected/i.test(text)) {
         return {
             message: `Exchange accepted the token but will not open ${context.mailbox}: ${text}`,
             fix:
-                `Check, in this order: 1) IMAP is enabled on the mailbox: Get-CASMailbox -Identity ${context.mailbox} | Select-Object ImapEnabled ` +
-                `must print True; if not, Set-CASMailbox -Identity ${context.mailbox} -ImapEnabled $true (ucx-mail does this when mailboxProtocols ` +
-                `is enable); the change takes effect after up to about 30 minutes. 2) The app has FullAccess on the mailbox (vendor troubleshooting ` +
-                `step 5): Add-MailboxPermission -Identity ${context.mailbox} -User ${enterpriseObjectId(context)} -AccessRights FullAccess -AutoMapping $false; ` +
-                `--mailbox must be the mailbox's primary SMTP address. 3) Otherwise too many IMAP connections to the mailbox or a transient fault ` +
-                `at Microsoft: close other clients and run the doctor again later. ${PROPAGATION_NOTE} With --exchange the doctor checks 1) and 2) itself.`,
+                `Check, in this order: 1) ${fullAccessStep(context)} 2) ${imapEnabledStep(context)} 3) Otherwise too many IMAP connections to ` +
+                `the mailbox or a transient fault at Microsoft: close other clients and run the doctor again later. ${PROPAGATION_NOTE} ` +
+                `With --exchange the doctor checks 1) and 2) itself.`,
         };
     }
     return {
         message: `Exchange refused the IMAP XOAUTH2 login for ${context.mailbox}: ${text}`,
-        fix: exchangeAccessFix(context, "IMAP.AccessAsApp"),
+        fix: `${exchangeAccessFix(context, "IMAP.AccessAsApp")} 4) ${imapEnabledStep(context)}`,
     };
 }
+
+/** FullAccess for the service principal on the mailbox named in user=: the first cause of an IMAP refusal. */
+function fullAccessStep(context: FixContext): string {
+    return (
+        `The app's service principal has FullAccess on exactly this mailbox (vendor troubleshooting step 5): ` +
+        `Add-MailboxPermission -Identity ${pasted(context.mailbox)} -User ${enterpriseObjectId(context)} -AccessRights FullAccess -AutoMapping $false; ` +
+        `a new grant can take a while to apply, and --mailbox must be the mailbox's primary SMTP address, not an alias.`
+    );
+}
+
+/** IMAP enabled on the mailbox (Set-CASMailbox): Exchange refuses app logins to a mailbox with IMAP off. */
+function imapEnabledStep(context: FixContext): string {
+    return (
+        `IMAP is enabled on the mailbox: Get-CASMailbox -Identity ${pasted(context.mailbox)} | Select-Object ImapEnabled must print True; ` +
+        `if not, Set-CASMailbox -Identity ${pasted(context.mailbox)} -ImapEnabled $true (ucx-mail does this when mailboxProtocols is enable); ` +
+        `the change takes effect after up to about 30 minutes.`
+    );
+}
+
+const RECIPIENT_STATUS = /(^|\s)5\.(1\.(1|2|3|6|10)|2\.2|4\.1)(\s|$)/;
 
 /** Turns a refused test message into the fix. */
 export function diagnoseSendReply(reply: string, recipient: string, context: FixContext): Diagnosis {
@@ -428,8 +579,11 @@ export function diagnoseSendReply(reply: string, recipient: string, context: Fix
     if (/5\.7\.57/.test(text) || /^535 /.test(text)) {
         return diagnoseSmtpAuthReply(text, context);
     }
-    // RFC 3463: 5.1.x are addressing statuses (5.1.1 bad destination mailbox); 5.1.8 is handled above as a sender block.
-    if (/^5\.1\.|\s5\.1\.\d/.test(text) || /^55[03] /.test(text)) {
+    // Recipient statuses only (RFC 3463: 5.1.1 bad destination mailbox, 5.1.2 bad destination system, 5.1.3 bad
+    // destination address syntax, 5.1.6 mailbox has moved, 5.2.2 mailbox full; Exchange's 5.1.10 recipient not found
+    // and 5.4.1 recipient address rejected). Sender and tenant statuses are handled above; any other 550 is not the
+    // recipient's fault by default.
+    if (RECIPIENT_STATUS.test(text)) {
         return {
             message: `The test message to ${recipient} was refused: ${text}`,
             fix: `Check the --send-test-to address; the login itself worked.`,
@@ -444,19 +598,29 @@ export function diagnoseSendReply(reply: string, recipient: string, context: Fix
 function exchangeAccessFix(context: FixContext, role: string): string {
     return (
         `Exchange does not know the app or its rights yet. ` +
-        `1) Service principal (vendor troubleshooting step 4): Get-ServicePrincipal | Where-Object { $_.AppId -eq "${context.clientId}" } must print one line; ` +
-        `if not, New-ServicePrincipal -AppId ${context.clientId} -ObjectId ${enterpriseObjectId(context)} -DisplayName UCXSuiteMail. ` +
+        `1) Service principal (vendor troubleshooting step 4): Get-ServicePrincipal | Where-Object { $_.AppId -eq ${pasted(context.clientId)} } must print one line; ` +
+        `if not, New-ServicePrincipal -AppId ${pasted(context.clientId)} -ObjectId ${enterpriseObjectId(context)} -DisplayName ${pasted(context.servicePrincipalName)}. ` +
         `Use the Enterprise application's Object ID (stack output servicePrincipalObjectId), not the app registration's object id. ` +
-        `2) FullAccess (step 5): Get-MailboxPermission -Identity ${context.mailbox} must list that service principal with FullAccess; ` +
-        `if not, Add-MailboxPermission -Identity ${context.mailbox} -User ${enterpriseObjectId(context)} -AccessRights FullAccess -AutoMapping $false. ` +
+        `2) FullAccess (step 5): Get-MailboxPermission -Identity ${pasted(context.mailbox)} must list that service principal with FullAccess; ` +
+        `if not, Add-MailboxPermission -Identity ${pasted(context.mailbox)} -User ${enterpriseObjectId(context)} -AccessRights FullAccess -AutoMapping $false. ` +
         `3) The ${role} application role must be in the token (see the roles check). ` +
         `ucx-mail does 1) and 2) on pulumi up (or prints them in exchangeSetupScript when exchangeAuth is manual); --exchange checks them. ${PROPAGATION_NOTE}`
     );
 }
 
-/** The Enterprise application object id to paste: the flag's, the stack's or the token's oid; else a placeholder. */
+/**
+ * A value for a PowerShell line the admin pastes: the manual script's literal quoting, because stack outputs, flags
+ * and tenant replies are untrusted and an unquoted `|`, `;` or `$(...)` would run when pasted.
+ */
+export function pasted(value: string): string {
+    return powerShellLiteral(value);
+}
+
+/** The Enterprise application object id to paste (quoted): the flag's, the stack's or the token's oid; else a placeholder. */
 export function enterpriseObjectId(context: Pick<FixContext, "servicePrincipalObjectId">): string {
-    return context.servicePrincipalObjectId ?? "<Enterprise application object id>";
+    return context.servicePrincipalObjectId === undefined
+        ? "<Enterprise application object id>"
+        : pasted(context.servicePrincipalObjectId);
 }
 
 /** Collapses whitespace so a multi-line server reply prints as one line. */

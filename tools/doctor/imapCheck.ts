@@ -4,7 +4,7 @@ import { connect as tlsConnect, TLSSocket } from "node:tls";
 import { CheckResult } from "./checkResult";
 import { DoctorOptions } from "./cliArgs";
 import { DeadlineExceeded, errorCodeOf, withDeadline } from "./deadline";
-import { diagnoseImapReply, diagnoseTransportFailure, Diagnosis } from "./fixCatalogue";
+import { diagnoseImapReply, diagnoseTransportFailure, Diagnosis, TransportFailure } from "./fixCatalogue";
 import { fixContextOf } from "./tokenCheck";
 
 /** What imapflow puts on its errors. */
@@ -60,10 +60,18 @@ export async function runImapCheck(options: DoctorOptions, accessToken: string |
             fix: null,
         };
     } catch (error) {
+        // Read before close: how far the conversation got tells a blocked port from a slow login verdict.
+        const reached = progressOf(client);
         client.close();
-        const diagnosis = diagnoseImapError(error, options);
+        const diagnosis = diagnoseImapError(error, options, reached);
         return { id: "imap", status: "fail", message: diagnosis.message, fix: diagnosis.fix };
     }
+}
+
+/** How far imapflow got: its greeting (public `greeting`) and connection time (public `connectedAt`). */
+function progressOf(client: ImapFlow): TransportFailure["reached"] {
+    if (client.greeting !== undefined) return "greeted";
+    return client.connectedAt !== null ? "connected" : undefined;
 }
 
 /**
@@ -73,6 +81,7 @@ export async function runImapCheck(options: DoctorOptions, accessToken: string |
 export async function probeImapEndpoint(options: DoctorOptions): Promise<CheckResult> {
     const endpoint = `${options.imapHost}:${options.imapPort}`;
     let socket: Socket | TLSSocket | undefined;
+    let reached: TransportFailure["reached"];
     try {
         const greeting = await withDeadline(
             new Promise<string>((resolve, reject) => {
@@ -85,6 +94,7 @@ export async function probeImapEndpoint(options: DoctorOptions): Promise<CheckRe
                               servername: isIP(options.imapHost) ? undefined : options.imapHost,
                               minVersion: "TLSv1.2",
                           });
+                socket.once(options.imapPort === 143 ? "connect" : "secureConnect", () => (reached = "connected"));
                 socket.once("data", (chunk: Buffer) => resolve(chunk.toString("utf8")));
                 socket.once("error", reject);
                 socket.once("end", () => reject(new Error("the server closed the connection without a greeting")));
@@ -108,19 +118,26 @@ export async function probeImapEndpoint(options: DoctorOptions): Promise<CheckRe
             fix: null,
         };
     } catch (error) {
-        const diagnosis = diagnoseImapError(error, options);
+        const diagnosis = diagnoseImapError(error, options, reached);
         return { id: "imap", status: "fail", message: diagnosis.message, fix: diagnosis.fix };
     } finally {
         (socket as Socket | undefined)?.destroy();
     }
 }
 
-/** Sorts an IMAP failure into a server verdict or a transport failure, and names the fix. */
-export function diagnoseImapError(error: unknown, options: DoctorOptions): Diagnosis {
+/**
+ * Sorts an IMAP failure into a server verdict or a transport failure, and names the fix. `reached` is how far the
+ * conversation got, so that a time-out after the greeting reads as a slow login, not as a blocked port.
+ */
+export function diagnoseImapError(
+    error: unknown,
+    options: DoctorOptions,
+    reached?: TransportFailure["reached"],
+): Diagnosis {
     const context = fixContextOf(options);
     const endpoint = `${options.imapHost}:${options.imapPort}`;
     if (error instanceof DeadlineExceeded) {
-        return diagnoseTransportFailure("imap", endpoint, { timedOut: true }, context);
+        return diagnoseTransportFailure("imap", endpoint, { timedOut: true, reached }, context);
     }
     const imapError = error as ImapError;
     const reply = serverReplyOf(imapError);
@@ -128,7 +145,7 @@ export function diagnoseImapError(error: unknown, options: DoctorOptions): Diagn
         return diagnoseImapReply(reply, context);
     }
     if (imapError?.code !== undefined && IMAP_TIMEOUT_CODES.has(imapError.code)) {
-        return diagnoseTransportFailure("imap", endpoint, { timedOut: true }, context);
+        return diagnoseTransportFailure("imap", endpoint, { timedOut: true, reached }, context);
     }
     return diagnoseTransportFailure(
         "imap",

@@ -6,6 +6,7 @@ import {
     parseDoctorFlags,
     resolveDoctorOptions,
     SECRET_ENV_VAR,
+    smtpPortWarning,
     StackValues,
     USAGE,
     UsageError,
@@ -13,6 +14,14 @@ import {
 import { exchangeChecksFromFindings, failedExchangeChecks, skippedExchangeChecks } from "./exchangeChecks";
 import { ExchangeSessionResult, runExchangeDiagnosis } from "./exchangeSession";
 import { runExpiryCheck } from "./expiryCheck";
+import { GRAPH_TOKEN_ENV_VAR } from "./graphAccess";
+import {
+    GraphCheckOptions,
+    graphChecksRunAlone,
+    resolveGraphCheckOptions,
+    runGraphChecks,
+    skippedMailChecks,
+} from "./graphChecks";
 import { runImapCheck } from "./imapCheck";
 import { redactSecrets, renderJson, renderTable } from "./reportRendering";
 import { decodeAccessTokenClaims, runRolesCheck } from "./rolesCheck";
@@ -41,9 +50,12 @@ export async function runChecks(
     options: DoctorOptions,
     now: () => Date = () => new Date(),
     env: NodeJS.ProcessEnv = process.env,
+    graph?: GraphCheckOptions,
 ): Promise<{ report: DoctorReport; secrets: string[] }> {
     // Exchange's connection is the slow part (10-20 s) and needs no token, so it starts first, under its own bound.
     const exchangeRun = options.exchange ? startExchangeDiagnosis(options, options.exchange, env) : undefined;
+    // The Graph checks (--handover, --preflight) need nothing from the mail checks, so they run alongside.
+    const graphRun = runGraphChecks(graph, env, now());
     const token = await runTokenCheck(options);
     // The object id every fix quotes: --service-principal-object-id, then the stack's, then the token's oid.
     const checked: DoctorOptions = {
@@ -52,16 +64,19 @@ export async function runChecks(
     };
     const roles = runRolesCheck(token.accessToken);
     // SMTP and IMAP are independent, so they run side by side; send needs a working SMTP login first.
-    const [smtpAndSend, imap, exchange] = await Promise.all([
+    const [smtpAndSend, imap, exchange, graphChecks] = await Promise.all([
         (async (): Promise<[CheckResult, CheckResult]> => {
             const smtp = await runSmtpCheck(checked, token.accessToken);
             return [smtp, await runSendCheck(checked, token.accessToken, smtp)];
         })(),
         runImapCheck(checked, token.accessToken),
         exchangeRun,
+        graphRun,
     ]);
     const expiry = runExpiryCheck(options.stack, options.clientSecretExpiresAt, now());
-    const secrets = [options.clientSecret, token.accessToken].filter((value): value is string => value !== undefined);
+    const secrets = [options.clientSecret, token.accessToken, ...graphChecks.secrets].filter(
+        (value): value is string => value !== undefined,
+    );
     return {
         report: buildReport([
             token.result,
@@ -71,6 +86,7 @@ export async function runChecks(
             smtpAndSend[1],
             expiry,
             ...exchangeResults(checked, exchange, token.accessToken),
+            ...graphChecks.results,
         ]),
         secrets,
     };
@@ -123,6 +139,7 @@ function exchangeResults(
 export async function runDoctor(argv: readonly string[], env: NodeJS.ProcessEnv, io: DoctorIo): Promise<number> {
     const knownSecrets: (string | undefined)[] = [
         env[SECRET_ENV_VAR],
+        env[GRAPH_TOKEN_ENV_VAR],
         ...EXCHANGE_SECRET_ENV_VARS.map((name) => env[name]),
     ];
     try {
@@ -138,18 +155,29 @@ export async function runDoctor(argv: readonly string[], env: NodeJS.ProcessEnv,
                 timeoutMs: Math.max(flags.timeoutMs ?? 0, 30_000),
             });
             knownSecrets.push(stackValues.clientSecret);
-            if (flags.exchange !== undefined) {
-                const exchangeConfig = await readStackExchangeConfig(flags.stack, {
-                    env,
-                    timeoutMs: Math.max(flags.timeoutMs ?? 0, 30_000),
-                });
-                stackValues = { ...exchangeConfig, ...stackValues };
-            }
+            // The stack's cloud picks the hosts, so its config is read even without --exchange.
+            const stackConfig = await readStackExchangeConfig(flags.stack, {
+                env,
+                timeoutMs: Math.max(flags.timeoutMs ?? 0, 30_000),
+            });
+            stackValues = { ...stackConfig, ...stackValues };
         }
-        const options = resolveDoctorOptions(flags, env, stackValues);
-        const { report, secrets } = await runChecks(options, () => new Date(), env);
-        knownSecrets.push(...secrets);
-        const text = options.json ? renderJson(report) : renderTable(report, { colour: io.colour, width: io.width });
+        const graph = resolveGraphCheckOptions(flags, stackValues);
+        let report: DoctorReport;
+        if (graphChecksRunAlone(flags, env, stackValues)) {
+            // No client secret: --handover and --preflight need none, so they run alone and the mail checks skip.
+            const graphChecks = await runGraphChecks(graph, env, new Date());
+            knownSecrets.push(...graphChecks.secrets);
+            report = buildReport([...skippedMailChecks(), ...skippedExchangeChecks(), ...graphChecks.results]);
+        } else {
+            const options = resolveDoctorOptions(flags, env, stackValues);
+            const portWarning = smtpPortWarning(options);
+            if (portWarning) io.stderr(redactSecrets(`doctor: warning: ${portWarning}\n`, knownSecrets));
+            const run = await runChecks(options, () => new Date(), env, graph);
+            knownSecrets.push(...run.secrets);
+            report = run.report;
+        }
+        const text = flags.json ? renderJson(report) : renderTable(report, { colour: io.colour, width: io.width });
         io.stdout(redactSecrets(text, knownSecrets));
         return report.ok ? EXIT_ALL_PASSED : EXIT_CHECK_FAILED;
     } catch (error) {
@@ -176,7 +204,9 @@ if (require.main === module) {
             process.stdout.write("", () => process.exit(code));
         },
         (error: unknown) => {
-            const secrets = [SECRET_ENV_VAR, ...EXCHANGE_SECRET_ENV_VARS].map((name) => process.env[name]);
+            const secrets = [SECRET_ENV_VAR, GRAPH_TOKEN_ENV_VAR, ...EXCHANGE_SECRET_ENV_VARS].map(
+                (name) => process.env[name],
+            );
             process.stderr.write(redactSecrets(`doctor: unexpected error: ${String(error)}\n`, secrets), () =>
                 process.exit(EXIT_CHECK_FAILED),
             );

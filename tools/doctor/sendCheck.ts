@@ -2,7 +2,7 @@ import { CheckResult } from "./checkResult";
 import { DoctorOptions } from "./cliArgs";
 import { withDeadline } from "./deadline";
 import { diagnoseSendReply } from "./fixCatalogue";
-import { createExchangeSmtpTransport, diagnoseSmtpError } from "./smtpCheck";
+import { createExchangeSmtpTransport, diagnoseSmtpError, SmtpProgress } from "./smtpCheck";
 import { fixContextOf } from "./tokenCheck";
 
 /** Check 5 (optional): send one test message from the mailbox to --send-test-to, as the suite would. */
@@ -17,7 +17,8 @@ export async function runSendCheck(
     if (accessToken === undefined || smtpResult.status !== "pass") {
         return { id: "send", status: "skip", message: "The SMTP login did not pass; fix that first.", fix: null };
     }
-    const transport = createExchangeSmtpTransport(options, accessToken);
+    const progress: SmtpProgress = { reached: undefined };
+    const transport = createExchangeSmtpTransport(options, accessToken, progress);
     const sentAt = new Date().toISOString();
     try {
         const info = await withDeadline(
@@ -51,7 +52,7 @@ export async function runSendCheck(
         const diagnosis =
             typeof reply === "string" && /^\d{3}[ -]/.test(reply)
                 ? diagnoseSendReply(reply, options.sendTestTo, fixContextOf(options))
-                : diagnoseSmtpError(error, options, "send");
+                : diagnoseSmtpError(error, options, "send", progress.reached);
         return { id: "send", status: "fail", message: diagnosis.message, fix: diagnosis.fix };
     } finally {
         transport.close();

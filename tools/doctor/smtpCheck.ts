@@ -1,9 +1,10 @@
 import nodemailer, { Transporter } from "nodemailer";
+import type { Logger } from "nodemailer/lib/shared";
 import type SMTPTransport from "nodemailer/lib/smtp-transport";
 import { CheckResult } from "./checkResult";
 import { DoctorOptions } from "./cliArgs";
 import { DeadlineExceeded, errorCodeOf, withDeadline } from "./deadline";
-import { diagnoseSmtpAuthReply, diagnoseTransportFailure, Diagnosis } from "./fixCatalogue";
+import { diagnoseSmtpAuthReply, diagnoseTransportFailure, Diagnosis, TransportFailure } from "./fixCatalogue";
 import { fixContextOf } from "./tokenCheck";
 
 /** What nodemailer puts on its errors. */
@@ -16,8 +17,31 @@ interface SmtpError extends Error {
 // nodemailer's own codes that mean "the network, not the server's verdict".
 const TIMEOUT_CODES = new Set(["ETIMEDOUT"]);
 
-/** Connection settings for Exchange Online client submission: STARTTLS on 587 (TLS on 465), bounded timeouts. */
-function exchangeSmtpConnection(options: DoctorOptions): SMTPTransport.Options {
+/** How far one SMTP conversation got; filled in by nodemailer's log events, read when the time runs out. */
+export interface SmtpProgress {
+    reached: TransportFailure["reached"];
+}
+
+/**
+ * A nodemailer logger that only notes progress: the connection, then the first server line (the greeting). With
+ * transactionLog nodemailer reports each server line as a debug event tagged tnx "server"; no text is kept.
+ */
+function progressLogger(progress: SmtpProgress): Logger {
+    const note = (data: unknown, message: unknown): void => {
+        const tnx = typeof data === "object" && data !== null ? (data as { tnx?: unknown }).tnx : undefined;
+        if (tnx === "server") progress.reached = "greeted";
+        else if (tnx === "network" && typeof message === "string" && /established/.test(message))
+            progress.reached ??= "connected";
+    };
+    const ignore = (): void => undefined;
+    return { trace: ignore, debug: note, info: note, warn: ignore, error: ignore, fatal: ignore };
+}
+
+/**
+ * Connection settings for Exchange Online client submission: STARTTLS on 587 (Exchange Online offers no implicit TLS
+ * port; other servers may use TLS on 465), bounded timeouts, and progress noted for the diagnosis.
+ */
+function exchangeSmtpConnection(options: DoctorOptions, progress: SmtpProgress): SMTPTransport.Options {
     return {
         host: options.smtpHost,
         port: options.smtpPort,
@@ -28,15 +52,20 @@ function exchangeSmtpConnection(options: DoctorOptions): SMTPTransport.Options {
         socketTimeout: options.timeoutMs,
         dnsTimeout: options.timeoutMs,
         tls: { minVersion: "TLSv1.2" },
-        logger: false,
+        logger: progressLogger(progress),
+        transactionLog: true,
         debug: false,
     };
 }
 
 /** An SMTP client for Exchange Online that logs in with XOAUTH2. */
-export function createExchangeSmtpTransport(options: DoctorOptions, accessToken: string): Transporter {
+export function createExchangeSmtpTransport(
+    options: DoctorOptions,
+    accessToken: string,
+    progress: SmtpProgress = { reached: undefined },
+): Transporter {
     return nodemailer.createTransport({
-        ...exchangeSmtpConnection(options),
+        ...exchangeSmtpConnection(options, progress),
         auth: { type: "OAuth2", user: options.mailbox, accessToken },
     });
 }
@@ -46,7 +75,8 @@ export async function runSmtpCheck(options: DoctorOptions, accessToken: string |
     if (accessToken === undefined) {
         return probeSmtpEndpoint(options);
     }
-    return verifyWithinDeadline(createExchangeSmtpTransport(options, accessToken), options, {
+    const progress: SmtpProgress = { reached: undefined };
+    return verifyWithinDeadline(createExchangeSmtpTransport(options, accessToken, progress), options, progress, {
         id: "smtp",
         status: "pass",
         message: `SMTP XOAUTH2 login as ${options.mailbox} on ${options.smtpHost}:${options.smtpPort} succeeded.`,
@@ -58,13 +88,14 @@ export async function runSmtpCheck(options: DoctorOptions, accessToken: string |
 async function verifyWithinDeadline(
     transport: Transporter,
     options: DoctorOptions,
+    progress: SmtpProgress,
     reached: CheckResult,
 ): Promise<CheckResult> {
     try {
         await withDeadline(transport.verify(), options.timeoutMs, "smtp", () => transport.close());
         return reached;
     } catch (error) {
-        const diagnosis = diagnoseSmtpError(error, options);
+        const diagnosis = diagnoseSmtpError(error, options, "smtp", progress.reached);
         return { id: "smtp", status: "fail", message: diagnosis.message, fix: diagnosis.fix };
     } finally {
         transport.close();
@@ -77,27 +108,41 @@ async function verifyWithinDeadline(
  */
 export async function probeSmtpEndpoint(options: DoctorOptions): Promise<CheckResult> {
     const endpoint = `${options.smtpHost}:${options.smtpPort}`;
-    return verifyWithinDeadline(nodemailer.createTransport(exchangeSmtpConnection(options)), options, {
-        id: "smtp",
-        status: "skip",
-        message: `Reached ${endpoint} (TLS works); the XOAUTH2 login was not tried without a token (see the token check).`,
-        fix: null,
-    });
+    const progress: SmtpProgress = { reached: undefined };
+    return verifyWithinDeadline(
+        nodemailer.createTransport(exchangeSmtpConnection(options, progress)),
+        options,
+        progress,
+        {
+            id: "smtp",
+            status: "skip",
+            message: `Reached ${endpoint} (TLS works); the XOAUTH2 login was not tried without a token (see the token check).`,
+            fix: null,
+        },
+    );
 }
 
-/** Sorts an SMTP failure into a server verdict (a reply line) or a transport failure, and names the fix. */
-export function diagnoseSmtpError(error: unknown, options: DoctorOptions, what = "smtp"): Diagnosis {
+/**
+ * Sorts an SMTP failure into a server verdict (a reply line) or a transport failure, and names the fix. `reached` is
+ * how far the conversation got, so that a time-out after the greeting reads as a slow login, not a blocked port.
+ */
+export function diagnoseSmtpError(
+    error: unknown,
+    options: DoctorOptions,
+    what = "smtp",
+    reached?: TransportFailure["reached"],
+): Diagnosis {
     const context = fixContextOf(options);
     const endpoint = `${options.smtpHost}:${options.smtpPort}`;
     if (error instanceof DeadlineExceeded) {
-        return diagnoseTransportFailure(what, endpoint, { timedOut: true }, context);
+        return diagnoseTransportFailure(what, endpoint, { timedOut: true, reached }, context);
     }
     const smtpError = error as SmtpError;
     if (typeof smtpError?.response === "string" && /^\d{3}[ -]/.test(smtpError.response)) {
         return diagnoseSmtpAuthReply(smtpError.response, context);
     }
     if (smtpError?.code !== undefined && TIMEOUT_CODES.has(smtpError.code)) {
-        return diagnoseTransportFailure(what, endpoint, { timedOut: true }, context);
+        return diagnoseTransportFailure(what, endpoint, { timedOut: true, reached }, context);
     }
     const networkCode =
         errorCodeOf((error as { cause?: unknown })?.cause) ?? extractErrno(smtpError?.message) ?? smtpError?.code;

@@ -95,11 +95,16 @@ export function parseStackOutputs(json: string): StackValues {
         clientSecretExpiresAt: shown(record.clientSecretExpiresAt),
         servicePrincipalObjectId: shown(record.servicePrincipalObjectId),
         exchangeServicePrincipalName: shown(record.exchangeServicePrincipalName),
+        clientSecretKeyId: shown(record.clientSecretKeyId),
+        previousSecretKeyId: shown(record.previousSecretKeyId),
+        previousSecretExpiresAt: shown(record.previousSecretExpiresAt),
+        applicationObjectId: shown(record.applicationObjectId),
     };
 }
 
-/** The ucx-mail config keys that fill in the --exchange flags. */
+/** The ucx-mail config keys the doctor reads: the cloud (its hosts) and those that fill in the --exchange flags. */
 const EXCHANGE_CONFIG_KEYS = {
+    "ucx-mail:cloud": "cloud",
     "ucx-mail:exchangeOrganization": "exchangeOrganization",
     "ucx-mail:exchangeAppId": "exchangeAppId",
     "ucx-mail:exchangeCertificatePath": "exchangeCertificatePath",
@@ -108,8 +113,8 @@ const EXCHANGE_CONFIG_KEYS = {
 } as const;
 
 /**
- * Reads the stack's Exchange connection settings with `pulumi config --json --stack <name>`, without --show-secrets:
- * none of these keys is a secret, and the Exchange secrets come from the environment only.
+ * Reads the stack's cloud and Exchange connection settings with `pulumi config --json --stack <name>`, without
+ * --show-secrets: none of these keys is a secret, and the Exchange secrets come from the environment only.
  */
 export function readStackExchangeConfig(stack: string, options: StackReadOptions): Promise<StackValues> {
     return runPulumiJson(
@@ -120,7 +125,7 @@ export function readStackExchangeConfig(stack: string, options: StackReadOptions
     );
 }
 
-/** Picks the Exchange settings out of `pulumi config --json` text ({ "<ns>:<key>": { value, secret } }). Pure. */
+/** Picks the Exchange settings and secretRotationDays out of `pulumi config --json` text ({ "<ns>:<key>": { value, secret } }). Pure. */
 export function parseStackExchangeConfig(json: string): StackValues {
     let config: unknown;
     try {
@@ -136,7 +141,10 @@ export function parseStackExchangeConfig(json: string): StackValues {
         const value = entry && entry.secret !== true ? stringOrUndefined(entry.value) : undefined;
         if (value !== undefined) values[field] = value;
     }
-    return values;
+    // --preflight checks the configured rotation period; `pulumi config --json` prints it as a string.
+    const rotation = record["ucx-mail:secretRotationDays"] as { value?: unknown } | undefined;
+    const rotationDays = Number(rotation?.value);
+    return Number.isInteger(rotationDays) ? { ...values, secretRotationDays: rotationDays } : values;
 }
 
 function stringOrUndefined(value: unknown): string | undefined {

@@ -72,17 +72,28 @@ export class BoundedNetworkClient implements INetworkModule {
             throw error;
         }
         const text = await response.text();
+        const retryAfter = Number(response.headers.get("retry-after") ?? "");
+        const throttle = {
+            httpStatus: response.status,
+            retryAfterSeconds: Number.isInteger(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+        };
         let body: unknown = {};
         try {
             body = text === "" ? {} : JSON.parse(text);
         } catch {
-            this.lastTransportFailure = {
-                timedOut: false,
-                detail: `HTTP ${response.status} with a body that is not JSON`,
-            };
+            // MSAL.NET's throttling notes: a throttled client-credentials request gets 429 (or 5xx) with Retry-After,
+            // and the body need not be JSON ("Too Many Requests").
+            if (response.status === 429 || response.status === 503) {
+                this.lastEntraFailure = { ...throttle, description: `HTTP ${response.status} ${response.statusText}` };
+            } else {
+                this.lastTransportFailure = {
+                    timedOut: false,
+                    detail: `HTTP ${response.status} with a body that is not JSON`,
+                };
+            }
             throw new Error(`HTTP ${response.status} from ${new URL(url).host} was not JSON`);
         }
-        this.rememberEntraError(body);
+        this.rememberEntraError(body, throttle);
         const headers: Record<string, string> = {};
         response.headers.forEach((value, key) => {
             headers[key] = value;
@@ -90,7 +101,7 @@ export class BoundedNetworkClient implements INetworkModule {
         return { headers, body: body as T, status: response.status };
     }
 
-    private rememberEntraError(body: unknown): void {
+    private rememberEntraError(body: unknown, throttle: Pick<EntraFailure, "httpStatus" | "retryAfterSeconds">): void {
         if (typeof body !== "object" || body === null) return;
         const record = body as { error?: unknown; error_description?: unknown; error_codes?: unknown };
         if (typeof record.error !== "string") return;
@@ -99,6 +110,7 @@ export class BoundedNetworkClient implements INetworkModule {
             error: record.error,
             description: typeof record.error_description === "string" ? firstLine(record.error_description) : undefined,
             aadsts: typeof codes[0] === "number" ? codes[0] : undefined,
+            ...throttle,
         };
     }
 }
@@ -115,6 +127,9 @@ export async function runTokenCheck(options: DoctorOptions): Promise<TokenOutcom
             clientSecret: options.clientSecret,
             // MSAL only trusts Microsoft's hosts unless told; a sovereign or test authority is listed here.
             knownAuthorities: options.customAuthority ? [new URL(options.authorityHost).host] : [],
+            // For Microsoft's hosts MSAL has the endpoints built in and asks no discovery document, so the first request
+            // is the token POST; another authority gets the same metadata and so the same single request.
+            authorityMetadata: options.customAuthority ? authorityMetadataOf(authority) : undefined,
         },
         system: {
             networkClient,
@@ -190,6 +205,20 @@ export async function runTokenCheck(options: DoctorOptions): Promise<TokenOutcom
     }
 }
 
+/**
+ * The OpenID endpoints of an authority (origin/tenant), in the shape msal-common keeps built in for Microsoft's hosts
+ * (authority/AuthorityMetadata.mjs, buildOpenIdConfig), as the JSON text MSAL's authorityMetadata option takes.
+ */
+export function authorityMetadataOf(authority: string): string {
+    return JSON.stringify({
+        token_endpoint: `${authority}/oauth2/v2.0/token`,
+        jwks_uri: `${authority}/discovery/v2.0/keys`,
+        issuer: `${authority}/v2.0`,
+        authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,
+        end_session_endpoint: `${authority}/oauth2/v2.0/logout`,
+    });
+}
+
 /** The values every fix text quotes. */
 export function fixContextOf(options: DoctorOptions): FixContext {
     return {
@@ -199,6 +228,7 @@ export function fixContextOf(options: DoctorOptions): FixContext {
         authorityHost: options.authorityHost,
         timeoutMs: options.timeoutMs,
         servicePrincipalObjectId: options.servicePrincipalObjectId,
+        servicePrincipalName: options.servicePrincipalName,
     };
 }
 

@@ -1,10 +1,11 @@
+import { MICROSOFT, PATTERNS } from "../../components/contract";
 import { Diagnosis } from "./fixCatalogue";
 import { AccessTokenClaims } from "./rolesCheck";
 
 // Exchange Online's application id: a v2 token may carry it as aud instead of the resource URL (Microsoft Learn,
 // "Access token claims reference": aud is the Application ID URI or the GUID of the resource).
-const EXCHANGE_ONLINE_APP_ID = "00000002-0000-0ff1-ce00-000000000000";
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EXCHANGE_ONLINE_APP_ID = MICROSOFT.exchangeOnlineAppId;
+const GUID = PATTERNS.guid;
 
 /** What the token must say: the resource asked for and the tenant the doctor was pointed at. */
 export interface ExpectedClaims {

@@ -91,7 +91,7 @@ export function judgeStack(snapshot: StackSnapshot, now: Date, warnDays: number,
                 previousEnd <= nowMs
                     ? `the previous secret ended at ${values.previousSecretExpiresAt}`
                     : `the previous secret ends at ${values.previousSecretExpiresAt}, in ${wholeDays(previousEnd - nowMs)} days`,
-            action: `make sure the suite holds the current secret (pulumi stack output clientSecret --show-secrets --stack ${stack}, then the doctor)`,
+            action: `make sure the suite holds the current secret (pulumi stack output clientSecret --show-secrets --stack ${stack}; npm run doctor -- --stack ${stack} --handover proves it)`,
         });
     }
 

@@ -8,8 +8,9 @@ $script:StateSchema = 'ucx-mail/exchange/v2'
 $script:LegacyStateSchema = 'ucx-mail/exchange/v1'
 # The settings a run may change on a mailbox, recorded with their values from before ucx-mail first changed them.
 $script:MailboxSettingNames = @('smtpClientAuthenticationDisabled', 'imapEnabled', 'popEnabled')
-$script:DefaultAuthorityBase = 'https://login.microsoftonline.com'
-$script:ExchangeScope = 'https://outlook.office365.com/.default'
+# contract/ucx-mail.json, loaded by the module loader or rendered into the manual script before this part.
+$script:GuidPattern = [string]$script:UcxContract.patterns.guid
+$script:AddressPattern = [string]$script:UcxContract.patterns.plainAddress
 $script:SecretsToHide = New-Object System.Collections.Generic.List[string]
 # The open session of an automated run (settings, when its token was issued and for how long); $null in the manual script.
 $script:ExchangeSession = $null
@@ -21,14 +22,31 @@ $script:LocalCertificatePathVariable = 'UCX_EXCHANGE_LOCAL_CERTIFICATE_PATH'
 # The one minimum ExchangeOnlineManagement version (docs/exchange.md): -AccessToken needs 3.1.0, and the 3.10.0 release
 # notes name PowerShell 7.6, which this project pins, as supported (as quoted in maester365/maester discussion 1827).
 $script:MinimumExchangeModuleVersion = '3.10.0'
-# The Exchange Online management role that grants each cmdlet: Get-ManagementRole -Cmdlet answers as listed in
-# Microsoft365DSC's generated requiredroles (M365DSCPermissions.psm1) and a public Get-ManagementRole -Cmdlet New-ServicePrincipal output.
-$script:CmdletRole = [ordered]@{
-    'Get-ServicePrincipal' = 'Role Management'; 'New-ServicePrincipal' = 'Role Management'
-    'Set-ServicePrincipal' = 'Role Management'; 'Remove-ServicePrincipal' = 'Role Management'
-    'Get-MailboxPermission' = 'Mail Recipients'; 'Add-MailboxPermission' = 'Mail Recipients'; 'Remove-MailboxPermission' = 'Mail Recipients'
-    'Get-CASMailbox' = 'Mail Recipients'; 'Set-CASMailbox' = 'Mail Recipients'
-    'Get-TransportConfig' = 'Organization Transport Settings'; 'Set-TransportConfig' = 'Organization Transport Settings'
+# The Exchange Online management role that grants each cmdlet (the contract names its source).
+$script:CmdletRole = [ordered]@{}
+foreach ($ucxRole in $script:UcxContract.microsoft.cmdletRoles.PSObject.Properties) { $script:CmdletRole[$ucxRole.Name] = [string]$ucxRole.Value }
+Remove-Variable -Name ucxRole -ErrorAction SilentlyContinue
+
+function Get-UcxCloudSetting {
+    <#
+    .SYNOPSIS
+        The Exchange environment, token authority and Exchange resource scope of a cloud named in UCX_EXCHANGE_CLOUD
+        (unset: public, as every stack applied before the setting existed); adds a problem for an unknown name.
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param([AllowNull()] [string] $Name, [Parameter(Mandatory)] [AllowEmptyCollection()] [System.Collections.Generic.List[string]] $Problems)
+    if ([string]::IsNullOrWhiteSpace($Name)) { $Name = 'public' }
+    $clouds = @($script:UcxContract.settings.clouds)
+    if ($clouds -cnotcontains $Name) {
+        $Problems.Add("UCX_EXCHANGE_CLOUD must be one of $($clouds -join ', ') (cloud)")
+        $Name = 'public'
+    }
+    $cloud = $script:UcxContract.clouds.$Name
+    @{
+        Cloud = $Name; ExchangeEnvironmentName = [string]$cloud.exchangeEnvironmentName; AuthorityBase = [string]$cloud.authorityHost
+        ExchangeScope = "https://$($cloud.exchangeResourceHost)/.default"; OrganizationSuffix = [string]$cloud.organizationSuffix
+    }
 }
 
 function New-UcxFailure {
@@ -142,7 +160,8 @@ function Get-UcxExchangeSetting {
     if ($null -eq $Environment) { $Environment = Get-UcxProcessEnvironment }
     $read = New-UcxEnvironmentReader -Environment $Environment
     $problems = New-Object System.Collections.Generic.List[string]
-    $guid = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+    $guid = $script:GuidPattern
+    $cloud = Get-UcxCloudSetting -Name (& $read 'UCX_EXCHANGE_CLOUD') -Problems $problems
 
     $auth = & $read 'UCX_EXCHANGE_AUTH'
     if ($auth -notin @('certificate', 'clientSecret', 'accessToken', 'managedIdentity')) {
@@ -155,33 +174,35 @@ function Get-UcxExchangeSetting {
     $name = & $read 'UCX_EXCHANGE_SP_DISPLAY_NAME'
     if ($null -eq $name) { $problems.Add('UCX_EXCHANGE_SP_DISPLAY_NAME must be set (exchangeServicePrincipalName)') }
     $smtpAuth = & $read 'UCX_EXCHANGE_SMTP_AUTH'
-    if ($smtpAuth -notin @('mailbox', 'organization', 'unchanged')) { $problems.Add('UCX_EXCHANGE_SMTP_AUTH must be mailbox, organization or unchanged (smtpAuth)') }
+    if ($smtpAuth -cnotin @($script:UcxContract.settings.smtpAuthScopes)) { $problems.Add('UCX_EXCHANGE_SMTP_AUTH must be mailbox, organization or unchanged (smtpAuth)') }
     $mailboxes = @()
     $mailboxesJson = & $read 'UCX_EXCHANGE_MAILBOXES'
     try {
         $parsed = @(ConvertFrom-Json -InputObject $mailboxesJson)
         $mailboxes = @($parsed | ForEach-Object { ([string]$_).Trim().ToLowerInvariant() } | Select-Object -Unique)
-        if ($mailboxes.Count -eq 0 -or @($mailboxes | Where-Object { $_ -notmatch '^[^@\s]+@[^@\s]+\.[^@\s]+$' }).Count -gt 0) { throw 'bad' }
+        if ($mailboxes.Count -eq 0 -or @($mailboxes | Where-Object { $_ -notmatch $script:AddressPattern }).Count -gt 0) { throw 'bad' }
     } catch {
         $problems.Add('UCX_EXCHANGE_MAILBOXES must be a JSON array of one or more e-mail addresses (mailboxes)')
     }
     $organization = & $read 'UCX_EXCHANGE_ORGANIZATION'
-    if ($organization -notmatch '^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$') { $problems.Add('UCX_EXCHANGE_ORGANIZATION must be the tenant domain such as contoso.onmicrosoft.com (exchangeOrganization)') }
-    $maxWait = 10
+    # A domain of another cloud would connect to a cloud that refuses the tenant (AADSTS900382).
+    if (-not (Test-UcxOrganizationOfCloud -Organization $organization -Cloud $cloud)) { $problems.Add("UCX_EXCHANGE_ORGANIZATION must be the tenant's initial domain in the $($cloud.Cloud) cloud, such as contoso.$($cloud.OrganizationSuffix) (exchangeOrganization, cloud)") }
+    $maxWait = [int]$script:UcxContract.settings.defaults.exchangeMaxWaitMinutes
+    $maxWaitRange = $script:UcxContract.settings.ranges.exchangeMaxWaitMinutes
     $maxWaitText = & $read 'UCX_EXCHANGE_MAX_WAIT_MINUTES'
     if ($null -ne $maxWaitText) {
-        if ($maxWaitText -match '^\d{1,3}$' -and [int]$maxWaitText -ge 1 -and [int]$maxWaitText -le 120) { $maxWait = [int]$maxWaitText }
+        if ($maxWaitText -match '^\d{1,3}$' -and [int]$maxWaitText -ge $maxWaitRange.min -and [int]$maxWaitText -le $maxWaitRange.max) { $maxWait = [int]$maxWaitText }
         else { $problems.Add('UCX_EXCHANGE_MAX_WAIT_MINUTES must be a whole number of minutes from 1 to 120 (exchangeMaxWaitMinutes)') }
     }
     $protocols = & $read 'UCX_EXCHANGE_MAILBOX_PROTOCOLS'
     if ($null -eq $protocols) { $protocols = 'enable' }
-    if ($protocols -notin @('enable', 'unchanged')) { $problems.Add('UCX_EXCHANGE_MAILBOX_PROTOCOLS must be enable or unchanged (mailboxProtocols)') }
-    $permissions = @('IMAP.AccessAsApp', 'SMTP.SendAsApp')
+    if ($protocols -cnotin @($script:UcxContract.settings.mailboxProtocolModes)) { $problems.Add('UCX_EXCHANGE_MAILBOX_PROTOCOLS must be enable or unchanged (mailboxProtocols)') }
+    $permissions = @($script:UcxContract.settings.defaults.permissions)
     $permissionsJson = & $read 'UCX_EXCHANGE_PERMISSIONS'
     if ($null -ne $permissionsJson) {
         try {
             $permissions = @(@(ConvertFrom-Json -InputObject $permissionsJson) | ForEach-Object { [string]$_ })
-            if (@($permissions | Where-Object { $_ -notin @('IMAP.AccessAsApp', 'SMTP.SendAsApp', 'POP.AccessAsApp') }).Count -gt 0) { throw 'bad' }
+            if (@($permissions | Where-Object { $_ -notin @($script:UcxContract.microsoft.exchangeRoleNames) }).Count -gt 0) { throw 'bad' }
         } catch { $problems.Add('UCX_EXCHANGE_PERMISSIONS must be a JSON array of IMAP.AccessAsApp, SMTP.SendAsApp and POP.AccessAsApp (permissions)') }
     }
     $accountId = & $read 'UCX_EXCHANGE_MANAGED_IDENTITY_ACCOUNT_ID'
@@ -195,7 +216,8 @@ function Get-UcxExchangeSetting {
         AutomationAppId = & $read 'UCX_EXCHANGE_AUTOMATION_APP_ID'; CertificatePath = & $read 'UCX_EXCHANGE_CERTIFICATE_PATH'
         CertificatePassword = $(if ($Environment.Contains('UCX_EXCHANGE_CERTIFICATE_PASSWORD')) { [string]$Environment['UCX_EXCHANGE_CERTIFICATE_PASSWORD'] } else { $null })
         ClientSecret = & $read 'UCX_EXCHANGE_CLIENT_SECRET'; AccessToken = & $read 'EXO_ACCESS_TOKEN'; AdminUpn = & $read 'UCX_EXCHANGE_ADMIN_UPN'
-        AuthorityBase = $script:DefaultAuthorityBase; TimeScale = 1.0
+        Cloud = $cloud.Cloud; ExchangeEnvironmentName = $cloud.ExchangeEnvironmentName; AuthorityBase = $cloud.AuthorityBase
+        ExchangeScope = $cloud.ExchangeScope; TimeScale = 1.0
     }
     switch ($auth) {
         'certificate' {
@@ -244,6 +266,20 @@ function Get-UcxExchangeSetting {
     $settings
 }
 
+function Test-UcxOrganizationOfCloud {
+    <#
+    .SYNOPSIS
+        Whether a domain is a tenant's initial domain (<label>.<suffix>) in the given cloud.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([AllowNull()] [string] $Organization, [Parameter(Mandatory)] [hashtable] $Cloud)
+    if ([string]::IsNullOrEmpty($Organization)) { return $false }
+    $suffix = '.' + $Cloud.OrganizationSuffix
+    if (-not $Organization.EndsWith($suffix, [StringComparison]::OrdinalIgnoreCase)) { return $false }
+    $Organization.Substring(0, $Organization.Length - $suffix.Length) -match [string]$script:UcxContract.patterns.initialDomainLabel
+}
+
 function Get-UcxTokenMinutesLeft {
     <#
     .SYNOPSIS
@@ -266,7 +302,7 @@ function Get-UcxTokenMinutesLeft {
 function Get-UcxExchangeAccessToken {
     <#
     .SYNOPSIS
-        Gets an app-only Exchange Online token (client credentials for https://outlook.office365.com/.default).
+        Gets an app-only Exchange Online token: client credentials at the cloud's authority for its Exchange resource.
     #>
     [CmdletBinding()]
     [OutputType([string])]
@@ -274,11 +310,12 @@ function Get-UcxExchangeAccessToken {
         [Parameter(Mandatory)] [string] $Organization,
         [Parameter(Mandatory)] [string] $ClientId,
         [Parameter(Mandatory)] [string] $ClientSecret,
-        [string] $AuthorityBase = $script:DefaultAuthorityBase
+        [Parameter(Mandatory)] [string] $AuthorityBase,
+        [Parameter(Mandatory)] [string] $Scope
     )
     $script:SecretsToHide.Add($ClientSecret)
     $uri = "$AuthorityBase/$([Uri]::EscapeDataString($Organization))/oauth2/v2.0/token"
-    $body = @{ client_id = $ClientId; client_secret = $ClientSecret; scope = $script:ExchangeScope; grant_type = 'client_credentials' }
+    $body = @{ client_id = $ClientId; client_secret = $ClientSecret; scope = $Scope; grant_type = 'client_credentials' }
     try {
         $response = Invoke-RestMethod -Method Post -Uri $uri -Body $body -ContentType 'application/x-www-form-urlencoded'
     } catch {
@@ -330,7 +367,7 @@ function Get-UcxConnectParameter {
             $parameters.Organization = $Settings.Organization
         }
         'clientSecret' {
-            $parameters.AccessToken = Get-UcxExchangeAccessToken -Organization $Settings.Organization -ClientId $Settings.AutomationAppId -ClientSecret $Settings.ClientSecret -AuthorityBase $Settings.AuthorityBase
+            $parameters.AccessToken = Get-UcxExchangeAccessToken -Organization $Settings.Organization -ClientId $Settings.AutomationAppId -ClientSecret $Settings.ClientSecret -AuthorityBase $Settings.AuthorityBase -Scope $Settings.ExchangeScope
             $parameters.Organization = $Settings.Organization
         }
         'accessToken' {
@@ -345,7 +382,13 @@ function Get-UcxConnectParameter {
             $parameters.Organization = $Settings.Organization
         }
         # Only the doctor signs in interactively; the Exchange steps never run with a person at the keyboard.
-        'interactive' { $parameters.UserPrincipalName = $Settings.AdminUpn }
+        'interactive' {
+            $parameters.UserPrincipalName = $Settings.AdminUpn
+            # Module 3.7.0+ signs in through the Web Account Manager, which needs a window the doctor's hidden pwsh lacks;
+            # 3.7.2 added -DisableWAM (Microsoft Learn, "Resolve issues in Exchange Online PowerShell module after WAM integration").
+            $connect = Get-Command -Name Connect-ExchangeOnline -ErrorAction SilentlyContinue
+            if ($connect -and $connect.Parameters.ContainsKey('DisableWAM')) { $parameters.DisableWAM = $true }
+        }
     }
     $parameters
 }
@@ -368,7 +411,7 @@ function Connect-UcxExchangeOnline {
         $firstLine = (Hide-UcxSecret $_.Exception.Message) -split "`r?`n" | Select-Object -First 1
         throw (New-UcxFailure -ErrorId 'UcxMailExchange.ConnectFailed' -Message (
                 "Could not connect to Exchange Online for $($Settings.Organization) with exchangeAuth $($Settings.Auth) ($firstLine); " +
-                'check the exchange* config keys and that the automation identity holds Exchange.ManageAsApp and the Exchange Administrator role.'))
+                'check cloud and the exchange* config keys, and that the automation identity holds Exchange.ManageAsApp and the Exchange Administrator role.'))
     }
 }
 

@@ -32,8 +32,10 @@ function Get-UcxDiagnosisSetting {
     param([System.Collections.IDictionary] $Environment)
     if ($null -eq $Environment) { $Environment = Get-UcxProcessEnvironment }
     $read = New-UcxEnvironmentReader -Environment $Environment
-    $guid = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+    $guid = $script:GuidPattern
     $problems = New-Object System.Collections.Generic.List[string]
+    # The same cloud variable and table as the Exchange steps: environment name, token authority and scope.
+    $cloud = Get-UcxCloudSetting -Name (& $read 'UCX_EXCHANGE_CLOUD') -Problems $problems
     $auth = & $read 'UCX_DOCTOR_EXCHANGE_AUTH'
     if ($auth -notin @('certificate', 'clientSecret', 'accessToken', 'managedIdentity', 'interactive')) {
         $problems.Add('UCX_DOCTOR_EXCHANGE_AUTH must be certificate, clientSecret, accessToken, managedIdentity or interactive (--exchange)')
@@ -45,18 +47,18 @@ function Get-UcxDiagnosisSetting {
     $mailboxes = @()
     try {
         $mailboxes = @(ConvertFrom-Json -InputObject (& $read 'UCX_DOCTOR_MAILBOXES') | ForEach-Object { ([string]$_).Trim().ToLowerInvariant() } | Select-Object -Unique)
-        if ($mailboxes.Count -eq 0 -or @($mailboxes | Where-Object { $_ -notmatch '^[^@\s]+@[^@\s]+\.[^@\s]+$' }).Count -gt 0) { throw 'bad' }
+        if ($mailboxes.Count -eq 0 -or @($mailboxes | Where-Object { $_ -notmatch $script:AddressPattern }).Count -gt 0) { throw 'bad' }
     } catch {
         $problems.Add('UCX_DOCTOR_MAILBOXES must be a JSON array of one or more e-mail addresses (--mailbox)')
     }
     $settings = [ordered]@{
         Auth = $auth; AppId = $appId; Mailboxes = $mailboxes; Organization = $organization
-        ExchangeEnvironmentName = & $read 'UCX_DOCTOR_EXCHANGE_ENVIRONMENT'
+        Cloud = $cloud.Cloud; ExchangeEnvironmentName = $cloud.ExchangeEnvironmentName; ExchangeScope = $cloud.ExchangeScope
         AutomationAppId = & $read 'UCX_DOCTOR_EXCHANGE_AUTOMATION_APP_ID'; CertificatePath = & $read 'UCX_DOCTOR_EXCHANGE_CERTIFICATE_PATH'
         ManagedIdentityAccountId = & $read 'UCX_DOCTOR_EXCHANGE_MANAGED_IDENTITY_ACCOUNT_ID'; AdminUpn = & $read 'UCX_DOCTOR_EXCHANGE_ADMIN_UPN'
         CertificatePassword = $(if ($Environment.Contains('UCX_EXCHANGE_CERTIFICATE_PASSWORD')) { [string]$Environment['UCX_EXCHANGE_CERTIFICATE_PASSWORD'] } else { $null })
         ClientSecret = & $read 'UCX_EXCHANGE_CLIENT_SECRET'; AccessToken = & $read 'EXO_ACCESS_TOKEN'
-        AuthorityBase = $script:DefaultAuthorityBase
+        AuthorityBase = $cloud.AuthorityBase
     }
     foreach ($secret in @($settings.CertificatePassword, $settings.ClientSecret, $settings.AccessToken)) { if ($secret) { $script:SecretsToHide.Add($secret) } }
     if ($auth -in @('certificate', 'clientSecret') -and $settings.AutomationAppId -notmatch $guid) { $problems.Add('UCX_DOCTOR_EXCHANGE_AUTOMATION_APP_ID must be the automation app id GUID (--exchange-app-id)') }

@@ -37,7 +37,14 @@ export interface DoctorWorld {
 }
 
 /** Starts the CA, the Entra token server, the Exchange SMTP fake, Dovecot and a silent port. */
-export async function startDoctorWorld(): Promise<DoctorWorld> {
+export async function startDoctorWorld(
+    options: {
+        /** How late the Exchange stand-ins refuse a login (EXCHANGE_REFUSAL_DELAY_MS is the real one); 0 by default. */
+        refusalDelayMs?: number;
+        /** Dovecot's auth_failure_delay in seconds; 0 by default. */
+        dovecotAuthFailureDelaySeconds?: number;
+    } = {},
+): Promise<DoctorWorld> {
     const mailbox = "fax-notifications@contoso.example";
     const baseline = healthyScenario(mailbox);
     const tenant = new FakeTenant({ ...baseline });
@@ -47,22 +54,22 @@ export async function startDoctorWorld(): Promise<DoctorWorld> {
     try {
         const entra = await startEntraTokenServer(tenant, tls);
         started.push(entra);
-        const smtp = await startExchangeSmtpServer(tenant, tls);
+        const smtp = await startExchangeSmtpServer(tenant, tls, { refusalDelayMs: options.refusalDelayMs });
         started.push(smtp);
         const silent = await startSilentServer();
         started.push(silent);
-        const exchangeImap = await startExchangeImapServer(tenant, tls);
+        const exchangeImap = await startExchangeImapServer(tenant, tls, { refusalDelayMs: options.refusalDelayMs });
         started.push(exchangeImap);
         let imap: DovecotImapServer | undefined;
         let imapUnavailable: string | undefined;
         if (!findDovecot()) {
             imapUnavailable = "the dovecot binary is not installed (scripts/setup.sh installs dovecot-imapd)";
         } else {
-            imap = await startDovecotImapServer(tenant, {
-                certPath: ca.serverCertPath,
-                keyPath: ca.serverKeyPath,
-                caCert: ca.caCert,
-            });
+            imap = await startDovecotImapServer(
+                tenant,
+                { certPath: ca.serverCertPath, keyPath: ca.serverKeyPath, caCert: ca.caCert },
+                { authFailureDelaySeconds: options.dovecotAuthFailureDelaySeconds },
+            );
             started.push(imap);
         }
         return {

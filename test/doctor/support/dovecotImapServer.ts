@@ -70,6 +70,8 @@ export function renderDovecotConfig(settings: {
     readonly certPath: string;
     readonly keyPath: string;
     readonly users: DovecotUsers;
+    /** Seconds Dovecot waits before it answers a failed login; its own default is 2 (auth_failure_delay). */
+    readonly authFailureDelaySeconds?: number;
 }): string {
     const { dir, port, certPath, keyPath, users } = settings;
     return `# Written by the doctor tests; a throw-away IMAPS server on loopback.
@@ -87,7 +89,8 @@ ssl_cert = <${certPath}
 ssl_key = <${keyPath}
 ssl_min_protocol = TLSv1.2
 auth_mechanisms = xoauth2
-auth_failure_delay = 0
+# A refused login is answered late, as Exchange does (seconds); 0 keeps the tests fast, the benchmark gives the real value.
+auth_failure_delay = ${settings.authFailureDelaySeconds ?? 0} secs
 passdb {
   driver = oauth2
   mechanisms = xoauth2
@@ -132,6 +135,7 @@ active_value = true
 export async function startDovecotImapServer(
     tenant: FakeTenant,
     tls: { certPath: string; keyPath: string; caCert: string },
+    options: { authFailureDelaySeconds?: number } = {},
 ): Promise<DovecotImapServer> {
     const dovecot = findDovecot();
     if (!dovecot) throw new Error("dovecot is not installed; run scripts/setup.sh (apt-get install dovecot-imapd)");
@@ -148,7 +152,14 @@ export async function startDovecotImapServer(
         const port = await freeLoopbackPort();
         writeFileSync(
             join(dir, "dovecot.conf"),
-            renderDovecotConfig({ dir, port, certPath: tls.certPath, keyPath: tls.keyPath, users }),
+            renderDovecotConfig({
+                dir,
+                port,
+                certPath: tls.certPath,
+                keyPath: tls.keyPath,
+                users,
+                authFailureDelaySeconds: options.authFailureDelaySeconds,
+            }),
         );
         const child = spawn(dovecot, ["-F", "-c", join(dir, "dovecot.conf")], { stdio: ["ignore", "pipe", "pipe"] });
         let output = "";

@@ -10,7 +10,19 @@ const OIDC_SCOPES = ["openid", "profile", "offline_access"];
 
 /** The refusals a scenario can ask for: HTTP status, OAuth error, AADSTS number and text. */
 export const ENTRA_REFUSALS: Readonly<
-    Record<EntraRefusalName, { status: number; error: string; code: number; text: (tenantId: string) => string }>
+    Record<
+        EntraRefusalName,
+        {
+            status: number;
+            error: string;
+            code: number;
+            text: (tenantId: string) => string;
+            /** Retry-After header, in seconds. */
+            retryAfterSeconds?: number;
+            /** A plain-text body instead of Entra's JSON. */
+            plainBody?: string;
+        }
+    >
 > = {
     // Entra error codes page, 900382: "Confidential Client is not supported in Cross Cloud request."
     crossCloud: {
@@ -26,6 +38,15 @@ export const ENTRA_REFUSALS: Readonly<
         code: 90038,
         text: (tenantId) =>
             `The specified tenant '${tenantId}' belongs to the National Cloud 'USGovernment'. Current cloud instance 'Prod' does not federate with 'USGovernment'.`,
+    },
+    // The same code naming the public cloud ("belongs to the National Cloud 'Prod'"): a GCC tenant asked at a US
+    // Government authority (Entra error codes page, 90038; public reports quote the cloud by name, tieto/sipe#182).
+    nationalCloudProd: {
+        status: 400,
+        error: "invalid_request",
+        code: 90038,
+        text: (tenantId) =>
+            `The specified tenant '${tenantId}' belongs to the National Cloud 'Prod'. Current cloud instance 'USGovernment' does not federate with 'Prod'.`,
     },
     // Entra error codes page, 50001 InvalidResource ("The resource is disabled or doesn't exist"), in the wording of
     // public reports (Microsoft Q&A) of the v1 endpoint.
@@ -43,6 +64,25 @@ export const ENTRA_REFUSALS: Readonly<
         code: 90033,
         text: () => "A transient error has occurred. Please try again.",
     },
+    // Entra error codes page, 90055 TenantThrottlingError ("There are too many incoming requests"); Microsoft Learn,
+    // MSAL "Client and server throttling": client-credentials requests are throttled with 429 and Retry-After: 60.
+    throttled: {
+        status: 429,
+        error: "temporarily_unavailable",
+        code: 90055,
+        text: () => "There are too many incoming requests. This exception is thrown for blocked tenants.",
+        retryAfterSeconds: 60,
+    },
+    // The same throttling without a JSON body (AzureAD/microsoft-authentication-library-for-dotnet#2855: "StatusCode:
+    // 429, ResponseBody: Too Many Requests, Headers: Retry-After: 60").
+    tooManyRequests: {
+        status: 429,
+        error: "",
+        code: 0,
+        text: () => "",
+        retryAfterSeconds: 60,
+        plainBody: "Too Many Requests",
+    },
     // Entra error codes page, 7000112 UnauthorizedClientApplicationDisabled: "The application is disabled."
     appDisabled: {
         status: 400,
@@ -58,6 +98,8 @@ export interface EntraTokenServer {
     readonly origin: string;
     /** Raw bodies of every token request, so tests can see what the doctor sent. */
     readonly tokenRequests: URLSearchParams[];
+    /** Method and path of every request, discovery included. */
+    readonly requests: string[];
     close(): Promise<void>;
 }
 
@@ -67,6 +109,7 @@ export async function startEntraTokenServer(
     tls: { cert: string; key: string },
 ): Promise<EntraTokenServer> {
     const tokenRequests: URLSearchParams[] = [];
+    const requests: string[] = [];
     let origin = "";
     const server: Server = createServer({ cert: tls.cert, key: tls.key }, (request, response) => {
         void handle(request, response).catch(() => {
@@ -76,6 +119,7 @@ export async function startEntraTokenServer(
 
     async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
         const url = new URL(request.url ?? "/", origin);
+        requests.push(`${request.method ?? "?"} ${url.pathname}`);
         const [tenantSegment, ...rest] = url.pathname.split("/").filter((part) => part !== "");
         const route = rest.join("/");
         const knownTenant = tenantSegment === tenant.scenario.tenantId;
@@ -110,8 +154,10 @@ export async function startEntraTokenServer(
         if (request.method === "POST" && route === "oauth2/v2.0/token") {
             const form = new URLSearchParams(await readBody(request));
             tokenRequests.push(form);
+            // The token endpoint answers an unknown tenant with invalid_request and 90002 (Entra error codes page,
+            // InvalidTenantName); discovery's own "invalid_tenant" is never seen, as MSAL skips discovery for Microsoft's hosts.
             if (!knownTenant) {
-                sendJson(response, 400, entraError("invalid_tenant", 90002, tenantNotFound(tenantSegment)));
+                sendJson(response, 400, entraError("invalid_request", 90002, tenantNotFound(tenantSegment)));
                 return;
             }
             if (form.get("grant_type") !== "client_credentials") {
@@ -124,10 +170,19 @@ export async function startEntraTokenServer(
             }
             const refusal = tenant.scenario.tokenRefusal ? ENTRA_REFUSALS[tenant.scenario.tokenRefusal] : undefined;
             if (refusal) {
+                const headers: Record<string, string> = refusal.retryAfterSeconds
+                    ? { "retry-after": String(refusal.retryAfterSeconds) }
+                    : {};
+                if (refusal.plainBody !== undefined) {
+                    response.writeHead(refusal.status, { "content-type": "text/plain", ...headers });
+                    response.end(refusal.plainBody);
+                    return;
+                }
                 sendJson(
                     response,
                     refusal.status,
                     entraError(refusal.error, refusal.code, refusal.text(tenant.scenario.tenantId)),
+                    headers,
                 );
                 return;
             }
@@ -212,6 +267,7 @@ export async function startEntraTokenServer(
     return {
         origin,
         tokenRequests,
+        requests,
         close: () =>
             new Promise<void>((resolve) => {
                 server.closeAllConnections();
@@ -243,11 +299,12 @@ function tenantNotFound(tenantId: string | undefined): string {
     return `Tenant '${tenantId ?? ""}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`;
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     const text = JSON.stringify(body);
     response.writeHead(status, {
         "content-type": "application/json; charset=utf-8",
         "content-length": Buffer.byteLength(text),
+        ...headers,
     });
     response.end(text);
 }

@@ -13,6 +13,8 @@ export interface ReceivedMessage {
 export interface ExchangeSmtpServer {
     readonly port: number;
     readonly received: ReceivedMessage[];
+    /** How long a refused AUTH waits before its 535 (see EXCHANGE_REFUSAL_DELAY_MS); 0 keeps the tests fast. */
+    refusalDelayMs: number;
     close(): Promise<void>;
 }
 
@@ -52,14 +54,42 @@ export const SCENARIO_REPLY: Readonly<Record<SmtpReplyName, (login: string) => [
         550,
         `5.7.708 Service unavailable. Access denied, traffic not accepted from this IP. [${SERVER_NAME}]`,
     ],
+    // Same article, 5.7.705; wire form from a public NDR ("550 5.7.705 Access denied, tenant has exceeded threshold.
+    // For more information please go to http://go.microsoft.com/fwlink/?LinkId=524931 AS831").
+    tenantThreshold: () => [
+        550,
+        `5.7.705 Access denied, tenant has exceeded threshold. For more information please go to http://go.microsoft.com/fwlink/?LinkId=524931 AS831 [${SERVER_NAME}]`,
+    ],
+    // Microsoft Learn, "Fix NDR error 550 5.7.501, 5.7.502, 5.7.503 in Exchange Online": "Access denied, spam abuse detected".
+    spamAbuse: () => [550, `5.7.501 Access denied, spam abuse detected. AS(8561) [${SERVER_NAME}]`],
+    // Microsoft Learn, "Email non-delivery reports and SMTP errors in Exchange Online": 5.1.7 "Invalid address" (the
+    // sender's address is missing or malformed); wire form assumed from Exchange's other 5.1.x replies.
+    invalidSender: (login) => [550, `5.1.7 Invalid address <${login}> [${SERVER_NAME}]`],
+    // Public reports (MicrosoftDocs/OfficeDocs-Support#1187, rss2email/rss2email#147): the store driver's refusal.
+    sendAsDeniedStoreDriver: () => [
+        554,
+        `5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message Cannot submit message. 0.35250:0A002085, 1.36674:0A000000 [Hostname=AM0PR01MB0042.eurprd01.prod.exchangelabs.com]`,
+    ],
+    // Public reports (gophish/gophish#3220, an SMTP password login): a policy that blocks Basic logins.
+    criteriaNotMet: () => [
+        535,
+        `5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator. [${SERVER_NAME}]`,
+    ],
+    // Microsoft Learn, "Fix NDR error 550 5.1.10 in Exchange Online": RESOLVER.ADR.RecipientNotFound.
+    recipientNotFound: () => [
+        550,
+        `5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup [${SERVER_NAME}]`,
+    ],
 };
 
 /** Starts the fake; the tenant's scenario decides every AUTH answer. */
 export async function startExchangeSmtpServer(
     tenant: FakeTenant,
     tls: { cert: string; key: string },
+    options: { refusalDelayMs?: number } = {},
 ): Promise<ExchangeSmtpServer> {
     const received: ReceivedMessage[] = [];
+    const state = { refusalDelayMs: options.refusalDelayMs ?? 0 };
     const server = new SMTPServer({
         name: SERVER_NAME,
         banner: "Microsoft ESMTP MAIL Service ready",
@@ -72,7 +102,12 @@ export async function startExchangeSmtpServer(
         logger: false,
         size: 157286400,
         closeTimeout: 1000,
-        onAuth(auth: SMTPServerAuthentication, _session: SMTPServerSession, callback) {
+        onAuth(auth: SMTPServerAuthentication, _session: SMTPServerSession, answer) {
+            // Exchange answers a refused login only after seconds; an accepted one comes at once.
+            const callback = (error: Error | null, response?: { user: string }): void => {
+                if (error === null || state.refusalDelayMs === 0) answer(error, response);
+                else setTimeout(() => answer(error, response), state.refusalDelayMs).unref();
+            };
             // Exchange Online no longer takes passwords for SMTP AUTH in tenants that turned Basic off. Security
             // defaults block legacy (Basic) authentication only (Microsoft Learn, "Security defaults in Microsoft
             // Entra ID"), so their reply answers a password login, never XOAUTH2.
@@ -147,6 +182,12 @@ export async function startExchangeSmtpServer(
     return {
         port,
         received,
+        get refusalDelayMs() {
+            return state.refusalDelayMs;
+        },
+        set refusalDelayMs(value: number) {
+            state.refusalDelayMs = value;
+        },
         close: () => new Promise<void>((resolve) => server.close(() => resolve())),
     };
 }

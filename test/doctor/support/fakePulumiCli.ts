@@ -1,19 +1,13 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createFakeExecutableDir, FakeExecutable, installFakeExecutable } from "./fakeExecutable";
 
 /**
  * A stand-in `pulumi` executable on PATH that answers `pulumi stack output --json --show-secrets --stack <name>` and
  * `pulumi config --json --stack <name>` in the real CLI's --json shapes (outputs object; config as
  * { "<namespace>:<key>": { "value": ..., "secret": false } }, a secret without --show-secrets as { "secret": true }).
  */
-export interface FakePulumiCli {
-    /** PATH with the fake first. */
-    readonly path: string;
-    /** Every argument vector the fake was called with, one line each. */
-    calls(): string[];
-    cleanup(): void;
-}
+export type FakePulumiCli = FakeExecutable;
 
 /** Creates the fake. It prints `outputs` for `stackName` and fails like the real CLI for any other stack. */
 export function createFakePulumiCli(
@@ -21,13 +15,13 @@ export function createFakePulumiCli(
     outputs: Record<string, unknown>,
     config: Record<string, string> = {},
 ): FakePulumiCli {
-    const dir = mkdtempSync(join(tmpdir(), "ucx-fake-pulumi-"));
+    const fake = createFakeExecutableDir("ucx-fake-pulumi-");
+    const dir = fake.dir;
     writeFileSync(join(dir, "outputs.json"), `${JSON.stringify(outputs, null, 4)}\n`);
     const configJson = Object.fromEntries(
         Object.entries(config).map(([key, value]) => [`ucx-mail:${key}`, { value, secret: false }]),
     );
     writeFileSync(join(dir, "config.json"), `${JSON.stringify(configJson, null, 4)}\n`);
-    writeFileSync(join(dir, "calls.log"), "");
     const script = `#!/bin/sh
 # Fake Pulumi CLI for the doctor tests: "stack output --json --show-secrets --stack <name>" and "config --json --stack <name>".
 here="$(dirname "$0")"
@@ -71,14 +65,6 @@ if [ "$json" != yes ] || [ "$secrets" != yes ]; then
 fi
 cat "$here/outputs.json"
 `;
-    writeFileSync(join(dir, "pulumi"), script);
-    chmodSync(join(dir, "pulumi"), 0o755);
-    return {
-        path: `${dir}${delimiter}${process.env.PATH ?? ""}`,
-        calls: () =>
-            readFileSync(join(dir, "calls.log"), "utf8")
-                .split("\n")
-                .filter((line) => line !== ""),
-        cleanup: () => rmSync(dir, { recursive: true, force: true }),
-    };
+    installFakeExecutable(fake, "pulumi", script);
+    return fake;
 }

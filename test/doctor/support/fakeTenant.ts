@@ -21,8 +21,13 @@ export interface TenantScenario {
     fullAccessMailboxes: string[];
     /** SMTP client authentication on the organization and the mailbox. */
     smtpAuth: SmtpAuthState;
-    /** ImapEnabled on the mailbox (Set-CASMailbox); off, Exchange accepts the login but cannot connect the mailbox. */
+    /** ImapEnabled on the mailbox (Set-CASMailbox). */
     imapEnabled: boolean;
+    /**
+     * How Exchange answers an app login to a mailbox with IMAP off. Undocumented, so both forms are tested: the login
+     * accepted and every command "not connected", or "NO AUTHENTICATE failed." at once. Default notConnected.
+     */
+    imapDisabledAnswer?: "notConnected" | "authenticateFailed";
     /** When set, the token endpoint refuses with this Entra answer (see ENTRA_REFUSALS). */
     tokenRefusal?: EntraRefusalName;
     /** When set, the SMTP server answers AUTH with this reply (see SMTP_REPLY). */
@@ -32,7 +37,15 @@ export interface TenantScenario {
 }
 
 /** Entra refusals the token server can give; texts and numbers live beside the server. */
-export type EntraRefusalName = "crossCloud" | "nationalCloud" | "invalidResource" | "transient" | "appDisabled";
+export type EntraRefusalName =
+    | "crossCloud"
+    | "nationalCloud"
+    | "nationalCloudProd"
+    | "invalidResource"
+    | "transient"
+    | "appDisabled"
+    | "throttled"
+    | "tooManyRequests";
 /** SMTP replies the SMTP server can give; texts live beside the server. */
 export type SmtpReplyName =
     | "temporaryServerError"
@@ -40,7 +53,13 @@ export type SmtpReplyName =
     | "sendAsPermission"
     | "badOutboundSender"
     | "unregisteredDomains"
-    | "trafficNotAccepted";
+    | "trafficNotAccepted"
+    | "tenantThreshold"
+    | "spamAbuse"
+    | "invalidSender"
+    | "sendAsDeniedStoreDriver"
+    | "criteriaNotMet"
+    | "recipientNotFound";
 
 /** The claims the fake Exchange reads back from a token it verified. */
 export interface VerifiedClaims {
@@ -100,6 +119,8 @@ export class FakeTenant {
             appid: this.scenario.clientId,
             appidacr: "1",
             idp: `https://sts.windows.net/${this.scenario.tenantId}/`,
+            // Access token claims reference: idtyp "app" marks an app-only token.
+            idtyp: "app",
             oid: this.servicePrincipalObjectId,
             sub: this.servicePrincipalObjectId,
             tid: this.scenario.tenantId,

@@ -29,6 +29,8 @@ function New-FakeExchangeTenant {
         Every n-th cmdlet call warns "Micro delay applied" and still runs.
     .PARAMETER FailWriteAt
         The n-th write cmdlet call from now fails once, before it applies anything (fault injection).
+    .PARAMETER ExchangeEnvironment
+        The cloud the tenant lives in, as Connect-ExchangeOnline -ExchangeEnvironmentName names it.
     #>
     [CmdletBinding(SupportsShouldProcess)]
     param(
@@ -49,7 +51,8 @@ function New-FakeExchangeTenant {
         [int] $EntraLagCalls = 0,
         [string[]] $MissingCmdlets = @(),
         [int] $MicroDelayEvery = 0,
-        [int] $FailWriteAt = 0
+        [int] $FailWriteAt = 0,
+        [ValidateSet('O365Default', 'O365USGovGCCHigh', 'O365USGovDoD', 'O365China')] [string] $ExchangeEnvironment = 'O365Default'
     )
     $mailboxTable = [ordered]@{}
     foreach ($address in $Mailboxes.Keys) {
@@ -61,7 +64,7 @@ function New-FakeExchangeTenant {
     }
     $tenant = [ordered]@{
         config            = [ordered]@{
-            organization = $Organization; propagationCalls = $PropagationCalls; throttleEvery = $ThrottleEvery
+            organization = $Organization; exchangeEnvironment = $ExchangeEnvironment; propagationCalls = $PropagationCalls; throttleEvery = $ThrottleEvery
             principalIdProperty = $PrincipalIdProperty; permissionUserForm = $PermissionUserForm
             entraServicePrincipals = $(if ($PSBoundParameters.ContainsKey('EntraServicePrincipals')) { , @($EntraServicePrincipals) } else { $null })
             entraLagCalls = $EntraLagCalls; missingCmdlets = @($MissingCmdlets); microDelayEvery = $MicroDelayEvery; failWriteAt = $FailWriteAt

@@ -1,6 +1,7 @@
 // A loopback stand-in for the Microsoft identity platform token endpoint (client credentials), for tests only.
-// Usage: node token-endpoint.mjs; configured by TOKEN_TENANT, TOKEN_CLIENT_ID, TOKEN_CLIENT_SECRET, TOKEN_VALUE and
-// TOKEN_EXPIRES_IN (seconds; Entra issues app-only tokens for about an hour).
+// Usage: node token-endpoint.mjs; configured by TOKEN_TENANT, TOKEN_CLIENT_ID, TOKEN_CLIENT_SECRET, TOKEN_VALUE,
+// TOKEN_SCOPE (the one scope it grants: each cloud's Exchange resource is its own) and TOKEN_EXPIRES_IN (seconds; Entra
+// issues app-only tokens for about an hour).
 // Prints the port it listens on (127.0.0.1 only) as its first stdout line.
 import http from "node:http";
 import { URLSearchParams } from "node:url";
@@ -10,6 +11,7 @@ const expected = {
     clientId: process.env.TOKEN_CLIENT_ID,
     clientSecret: process.env.TOKEN_CLIENT_SECRET,
     token: process.env.TOKEN_VALUE,
+    scope: process.env.TOKEN_SCOPE ?? "https://outlook.office365.com/.default",
     expiresIn: Number(process.env.TOKEN_EXPIRES_IN ?? 3599),
 };
 
@@ -23,7 +25,7 @@ const server = http.createServer((request, response) => {
             request.method === "POST" &&
             request.url === path &&
             form.get("grant_type") === "client_credentials" &&
-            form.get("scope") === "https://outlook.office365.com/.default" &&
+            form.get("scope") === expected.scope &&
             form.get("client_id") === expected.clientId &&
             form.get("client_secret") === expected.clientSecret;
         response.setHeader("content-type", "application/json");

@@ -135,6 +135,26 @@ function Write-FakeNotFound([System.Management.Automation.PSCmdlet] $Cmdlet, [st
     Write-FakeServiceError -Cmdlet $Cmdlet -Type $script:NotFoundType -Text "The operation couldn't be performed because object '$Identity' couldn't be found on 'FAKEPR01A001.PROD.OUTLOOK.COM'." -Tenant $Tenant
 }
 
+# The fake's own table, independent of the code under test: each -ExchangeEnvironmentName and the audience its tokens
+# carry (Microsoft CSS-Exchange Get-CloudServiceEndpoint.ps1 exchangeOnlineEndpoint; ExchangeOnlineManagement's own
+# login-host -> scope table lists https://outlook-dod.office365.us/.default for DoD).
+$script:EnvironmentAudience = @{
+    O365Default = 'https://outlook.office365.com'; O365USGovGCCHigh = 'https://outlook.office365.us'
+    O365USGovDoD = 'https://outlook-dod.office365.us'; O365China = 'https://partner.outlook.cn'
+}
+
+function Get-FakeTokenAudience([string] $Token) {
+    # The aud claim of a JWT, or $null for a token whose payload is not readable JSON (opaque test tokens).
+    $segments = $Token.Split('.')
+    if ($segments.Count -lt 2) { return $null }
+    try {
+        $payload = $segments[1].Replace('-', '+').Replace('_', '/')
+        $payload += '=' * ((4 - $payload.Length % 4) % 4)
+        $claims = [System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($payload)) | ConvertFrom-Json
+        return [string]$claims.aud
+    } catch { return $null }
+}
+
 # The cmdlets Connect-ExchangeOnline imports; a real session has hundreds more, which this fake does not model.
 $script:ExchangeCmdlets = @('Get-ServicePrincipal', 'New-ServicePrincipal', 'Set-ServicePrincipal', 'Remove-ServicePrincipal',
     'Get-MailboxPermission', 'Add-MailboxPermission', 'Remove-MailboxPermission', 'Get-CASMailbox', 'Set-CASMailbox',
@@ -156,10 +176,23 @@ function Connect-ExchangeOnline {
     Save-FakeTenant $tenant
     $expected = $tenant.config.expected
     if ($tenant.config.connectError) { throw [string]$tenant.config.connectError }
+    # The module's default is O365Default (Connect-ExchangeOnline reference); GCC High, DoD and 21Vianet tenants require
+    # their own value (app-only-auth-powershell-v2). Against another cloud's sign-in a confidential client gets
+    # AADSTS900382 "Confidential Client is not supported in Cross Cloud request" (Entra error codes reference).
+    $environment = if ($ExchangeEnvironmentName) { $ExchangeEnvironmentName } else { 'O365Default' }
+    $tenantEnvironment = if ($tenant.config['exchangeEnvironment']) { [string]$tenant.config['exchangeEnvironment'] } else { 'O365Default' }
+    if (-not $script:EnvironmentAudience.ContainsKey($environment)) { throw "Cannot validate argument on parameter 'ExchangeEnvironmentName'. The argument `"$environment`" does not belong to the set of supported environments." }
+    if ($environment -ne $tenantEnvironment) { throw 'AADSTS900382: Confidential Client is not supported in Cross Cloud request.' }
     if ($PSBoundParameters.ContainsKey('AccessToken')) {
         # Reference: with -AccessToken "you need to use this parameter with the Organization, DelegatedOrganization, or UserPrincipalName parameters".
         if (-not ($Organization -or $UserPrincipalName -or $DelegatedOrganization)) { throw 'AccessToken needs -Organization, -DelegatedOrganization or -UserPrincipalName.' }
         if ($AccessToken -cne [string]$expected.accessToken) { throw 'UnAuthorized: the access token is not valid for Exchange Online (401).' }
+        # A resource accepts only tokens whose aud names it (Access token claims reference: aud is the Application ID
+        # URI or the resource's app id); each cloud's Exchange has its own URI.
+        $audience = Get-FakeTokenAudience $AccessToken
+        if ($audience -and $audience.TrimEnd('/') -ne $script:EnvironmentAudience[$environment] -and $audience -ne '00000002-0000-0ff1-ce00-000000000000') {
+            throw 'UnAuthorized: the access token is not valid for Exchange Online (401).'
+        }
     } elseif ($CertificateFilePath) {
         if (-not ($AppId -and $Organization)) { throw 'Certificate authentication needs -AppId and -Organization.' }
         if (-not (Test-Path -LiteralPath $CertificateFilePath)) { throw "Could not find certificate file '$CertificateFilePath'." }
