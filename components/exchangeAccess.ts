@@ -27,6 +27,12 @@ const DEFAULT_PERMISSIONS: readonly ExchangeRoleName[] = ["IMAP.AccessAsApp", "S
 /** Operation words passed to the entry script: fixed literals, never a config value. */
 export const EXCHANGE_OPERATIONS = { create: "apply", update: "apply", delete: "remove" } as const;
 
+/** The read-only original-state command: it records on create and on every update, before the writer runs. */
+const EXCHANGE_OPERATIONS_RECORD = { create: "record", update: "record" } as const;
+
+/** The writer's variable that carries the original-state record (the record command's stdout). */
+export const EXCHANGE_ORIGINAL_VARIABLE = "UCX_EXCHANGE_ORIGINAL";
+
 export interface ExchangeMailboxAccessArgs {
     /** Application (client) id of the UCX app: New-ServicePrincipal -AppId. */
     readonly appId: pulumi.Input<string>;
@@ -141,6 +147,8 @@ export function readExchangeModuleSource(): string {
 export class ExchangeMailboxAccess extends pulumi.ComponentResource {
     /** The command resource that runs the Exchange steps; absent in manual mode. */
     readonly command?: command.local.Command;
+    /** The read-only command that records the tenant before the steps write; absent in manual mode. */
+    readonly originalRecord?: command.local.Command;
     /** Manual mode: the idempotent script to paste after Connect-ExchangeOnline. Undefined otherwise. */
     readonly setupScript: pulumi.Output<string | undefined>;
     /** The JSON line of the last run (what was found and changed); undefined in manual mode. */
@@ -181,6 +189,23 @@ export class ExchangeMailboxAccess extends pulumi.ComponentResource {
             environment.UCX_EXCHANGE_CERTIFICATE_PASSWORD = pulumi.secret(args.certificatePassword);
         }
 
+        // The provider keeps stdout only when a step succeeds (pulumi-command local/commandController.go: run() returns
+        // before it sets Stdout; pulumi-go-provider infer returns no partial state), so a failed writer leaves no record
+        // of its writes. This read-only command stores how the tenant looked before the writer runs; the writer merges it.
+        this.originalRecord = new command.local.Command(
+            `${name}-original`,
+            {
+                interpreter: [...EXCHANGE_INTERPRETER],
+                create: EXCHANGE_OPERATIONS_RECORD.create,
+                update: EXCHANGE_OPERATIONS_RECORD.update,
+                environment,
+                // The record only grows: values it holds already were read before ucx-mail wrote anything.
+                addPreviousOutputInEnv: true,
+                logging: "stderr",
+            },
+            exchangeCommandOptions(this, args.adminConsent),
+        );
+
         this.command = new command.local.Command(
             `${name}-steps`,
             {
@@ -189,7 +214,7 @@ export class ExchangeMailboxAccess extends pulumi.ComponentResource {
                 update: EXCHANGE_OPERATIONS.update,
                 // Delete gets the last JSON line as PULUMI_COMMAND_STDOUT and restores what it recorded.
                 delete: EXCHANGE_OPERATIONS.delete,
-                environment,
+                environment: { ...environment, [EXCHANGE_ORIGINAL_VARIABLE]: this.originalRecord.stdout },
                 // Update also needs the last JSON line: it says which mailboxes to revoke and what to restore.
                 addPreviousOutputInEnv: true,
                 // Progress during long waits: the provider streams stderr lines live (util.LogOutput, as ephemeral Info

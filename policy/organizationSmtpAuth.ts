@@ -44,6 +44,10 @@ export function scriptSelectsOrganizationScope(script: string): boolean {
 }
 
 function commandProblem(resource: PolicyResource, gaps: PreviewGaps): string | undefined {
+    // The read-only command that records the tenant before the steps run (components/exchangeAccess.ts) changes nothing.
+    if (resource.props.create === "record") {
+        return undefined;
+    }
     const environment = gaps.read(() => {
         const env = resource.props.environment as Record<string, unknown> | undefined;
         const copy: Record<string, unknown> = {};

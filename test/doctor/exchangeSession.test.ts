@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { describe, it } from "node:test";
-import { diagnosisEnvironment, findPwsh } from "../../tools/doctor/exchangeSession";
+import { diagnosisEnvironment, findPwsh, runExchangeDiagnosis } from "../../tools/doctor/exchangeSession";
 
 const REQUEST = {
     exchange: {
@@ -51,5 +51,48 @@ describe("finding pwsh and handing it the run", () => {
         assert.equal(env.UCX_DOCTOR_APP_ID, REQUEST.appId);
         assert.deepEqual(JSON.parse(env.UCX_DOCTOR_MAILBOXES ?? ""), REQUEST.mailboxes);
         assert.equal(env.UCX_DOCTOR_EXCHANGE_ADMIN_UPN, undefined, "a value this run does not set is removed");
+    });
+});
+
+/** Whether a process runs: a killed one may stay a zombie until something reaps it, which is not running. */
+function isRunning(pid: number): boolean {
+    try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+    } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT" || existsSync("/proc/self/stat")) return false;
+    }
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+describe("the Exchange timeout", () => {
+    // `dotnet tool run pwsh` starts pwsh as a grandchild: a shell that starts one stands in for it.
+    it("ends the whole process tree, grandchildren included", { skip: process.platform === "win32" }, async () => {
+        const directory = mkdtempSync(join(tmpdir(), "ucx-doctor-tree-"));
+        try {
+            const pidFile = join(directory, "grandchild.pid");
+            const launcher = {
+                file: "/bin/sh",
+                prefix: ["-c", `sleep 20 & echo $! > '${pidFile}'; wait`, "fake-dotnet"],
+                description: "a launcher that starts a grandchild",
+            };
+            const started = Date.now();
+            const result = await runExchangeDiagnosis(
+                { ...REQUEST, exchange: { ...REQUEST.exchange, timeoutMs: 1_000 } },
+                process.env,
+                launcher,
+            );
+            assert.ok(Date.now() - started < 8_000, "the doctor waited for the grandchild");
+            assert.deepEqual(result.ok ? "ok" : result.failure.stage, "timeout");
+            const grandchild = Number(readFileSync(pidFile, "utf8"));
+            assert.equal(isRunning(grandchild), false, "the grandchild still runs");
+        } finally {
+            rmSync(directory, { recursive: true, force: true });
+        }
     });
 });

@@ -67,7 +67,7 @@ Describe 'Connect-ExchangeOnline per exchangeAuth' {
                 })
             $run.ExitCode | Should -Be 0 -Because $run.Stderr
             $connect = Get-OnlyConnect $tenantPath
-            @($connect.Keys | Sort-Object) | Should -Be @('AppId', 'CertificateFilePath', 'CertificatePassword', 'CommandName', 'Organization', 'ShowBanner', 'SkipLoadingFormatData')
+            @($connect.Keys | Sort-Object) | Should -Be @('AppId', 'CertificateFilePath', 'CertificatePassword', 'CommandName', 'ErrorAction', 'Organization', 'ShowBanner', 'SkipLoadingFormatData')
             $connect.AppId | Should -Be $AutomationAppId
             $connect.CertificateFilePath | Should -Be $CertificatePath
             $connect.CertificatePassword | Should -Be '<SecureString>'
@@ -108,7 +108,7 @@ Describe 'Connect-ExchangeOnline per exchangeAuth' {
                 })
             $run.ExitCode | Should -Be 0 -Because $run.Stderr
             $connect = Get-OnlyConnect $tenantPath
-            @($connect.Keys | Sort-Object) | Should -Be @('AccessToken', 'CommandName', 'Organization', 'ShowBanner', 'SkipLoadingFormatData')
+            @($connect.Keys | Sort-Object) | Should -Be @('AccessToken', 'CommandName', 'ErrorAction', 'Organization', 'ShowBanner', 'SkipLoadingFormatData')
             $connect.Organization | Should -Be 'contoso.onmicrosoft.com'
             Assert-NoSecret $run
         }
@@ -138,7 +138,7 @@ Describe 'Connect-ExchangeOnline per exchangeAuth' {
             $tenantPath = New-ConnectTenant
             $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment accessToken @{ EXO_ACCESS_TOKEN = $AccessToken })
             $run.ExitCode | Should -Be 0 -Because $run.Stderr
-            @((Get-OnlyConnect $tenantPath).Keys | Sort-Object) | Should -Be @('AccessToken', 'CommandName', 'Organization', 'ShowBanner', 'SkipLoadingFormatData')
+            @((Get-OnlyConnect $tenantPath).Keys | Sort-Object) | Should -Be @('AccessToken', 'CommandName', 'ErrorAction', 'Organization', 'ShowBanner', 'SkipLoadingFormatData')
             Assert-NoSecret $run
         }
         It 'delegated: passes -AccessToken -UserPrincipalName' {
@@ -148,7 +148,7 @@ Describe 'Connect-ExchangeOnline per exchangeAuth' {
                 })
             $run.ExitCode | Should -Be 0 -Because $run.Stderr
             $connect = Get-OnlyConnect $tenantPath
-            @($connect.Keys | Sort-Object) | Should -Be @('AccessToken', 'CommandName', 'ShowBanner', 'SkipLoadingFormatData', 'UserPrincipalName')
+            @($connect.Keys | Sort-Object) | Should -Be @('AccessToken', 'CommandName', 'ErrorAction', 'ShowBanner', 'SkipLoadingFormatData', 'UserPrincipalName')
             $connect.UserPrincipalName | Should -Be 'admin@contoso.onmicrosoft.com'
             Assert-NoSecret $run
         }
@@ -166,7 +166,7 @@ Describe 'Connect-ExchangeOnline per exchangeAuth' {
             $run = Invoke-UcxExchangeEntry -Operation apply -TenantPath $tenantPath -Environment (New-ConnectEnvironment managedIdentity)
             $run.ExitCode | Should -Be 0 -Because $run.Stderr
             $connect = Get-OnlyConnect $tenantPath
-            @($connect.Keys | Sort-Object) | Should -Be @('CommandName', 'ManagedIdentity', 'Organization', 'ShowBanner', 'SkipLoadingFormatData')
+            @($connect.Keys | Sort-Object) | Should -Be @('CommandName', 'ErrorAction', 'ManagedIdentity', 'Organization', 'ShowBanner', 'SkipLoadingFormatData')
             $connect.ManagedIdentity | Should -BeTrue
         }
     }
@@ -210,7 +210,7 @@ Describe 'Connect-ExchangeOnline per exchangeAuth' {
             $environment['UCX_FAKE_EXO_STATE'] = $tenantPath
             $run = Invoke-ProcessCapture -CommandLine $commandLine -Environment $environment
             $run.ExitCode | Should -Be 2
-            $run.Stderr | Should -Match "The operation must be 'apply' or 'remove'"
+            $run.Stderr | Should -Match "The operation must be 'record', 'apply' or 'remove'"
         }
         It 'accepts the operation from UCX_EXCHANGE_OPERATION when no argument is given' {
             $tenantPath = New-ConnectTenant
@@ -220,6 +220,43 @@ Describe 'Connect-ExchangeOnline per exchangeAuth' {
             $run.ExitCode | Should -Be 0 -Because $run.Stderr
             (Get-FakeExchangeTenant -Path $tenantPath).writes.Count | Should -Be 3
         }
+    }
+}
+
+Describe 'settings and module loading in this process' {
+    BeforeAll {
+        Import-Module (Join-Path $PSScriptRoot '../../components/exchange/UcxMailExchange.psd1') -Force
+        $script:SavedModulePath = $env:PSModulePath
+    }
+    AfterAll {
+        $env:PSModulePath = $script:SavedModulePath
+        Remove-Module UcxMailExchange, ExchangeOnlineManagement -ErrorAction SilentlyContinue
+    }
+
+    It 'takes the PFX from UCX_EXCHANGE_LOCAL_CERTIFICATE_PATH on a machine where the stored path does not exist' {
+        # The stored environment of a CI run names the runner's temporary PFX; it wins over the process's own variables.
+        $stored = New-ConnectEnvironment certificate @{
+            UCX_EXCHANGE_AUTOMATION_APP_ID = $AutomationAppId; UCX_EXCHANGE_CERTIFICATE_PATH = '/home/runner/work/_temp/exo.pfx'
+            UCX_EXCHANGE_CERTIFICATE_PASSWORD = $CertificatePassword
+        }
+        { Get-UcxExchangeSetting -Environment $stored } | Should -Throw '*set UCX_EXCHANGE_LOCAL_CERTIFICATE_PATH to the PFX here*'
+        $stored['UCX_EXCHANGE_LOCAL_CERTIFICATE_PATH'] = $CertificatePath
+        (Get-UcxExchangeSetting -Environment $stored).CertificatePath | Should -Be $CertificatePath
+    }
+
+    It 'says why ExchangeOnlineManagement could not be loaded: the first line of the real error, and the version it needs' {
+        $modules = Join-Path $TestDrive 'broken-modules'
+        $broken = New-Item -ItemType Directory -Path (Join-Path $modules 'ExchangeOnlineManagement') -Force
+        Set-Content -LiteralPath (Join-Path $broken 'ExchangeOnlineManagement.psm1') -Value "throw `"Could not load file or assembly 'Microsoft.Identity.Client, Version=4.70.0.0'.``nsecond line of the stack`""
+        Set-Content -LiteralPath (Join-Path $broken 'ExchangeOnlineManagement.psd1') -Value "@{ RootModule = 'ExchangeOnlineManagement.psm1'; ModuleVersion = '3.10.0' }"
+        $env:PSModulePath = $modules
+        $failure = { Import-UcxExchangeModule } | Should -Throw -PassThru
+        $failure.Exception.Message | Should -Match "\(Could not load file or assembly 'Microsoft.Identity.Client, Version=4.70.0.0'\.\)"
+        $failure.Exception.Message | Should -Not -Match 'second line'
+        $failure.Exception.Message | Should -Match 'Install-Module ExchangeOnlineManagement -MinimumVersion 3\.10\.0'
+
+        Set-Content -LiteralPath (Join-Path $broken 'ExchangeOnlineManagement.psd1') -Value "@{ RootModule = 'ExchangeOnlineManagement.psm1'; ModuleVersion = '3.0.0' }"
+        { Import-UcxExchangeModule } | Should -Throw '*ExchangeOnlineManagement module (3.10.0 or later) could not be loaded*'
     }
 }
 

@@ -72,8 +72,8 @@ Describe 'fake ExchangeOnlineManagement' {
     }
     It 'answers AADServicePrincipalNotFound while Entra lags, and for an id that is no enterprise application' {
         $path = Use-FakeSession -Options @{ EntraLagCalls = 1; EntraServicePrincipals = @(@{ AppId = $AppId; ObjectId = $ObjectId }) }
-        { New-ServicePrincipal -AppId $AppId -ObjectId $ObjectId } | Should -Throw "AADServicePrincipalNotFound. No ServicePrincipal with Object Id '$ObjectId'*"
-        { New-ServicePrincipal -AppId $AppId -ObjectId '11111111-2222-4333-8444-555555555555' } | Should -Throw 'AADServicePrincipalNotFound*'
+        { New-ServicePrincipal -AppId $AppId -ObjectId $ObjectId -ErrorAction Stop } | Should -Throw "*|AADServicePrincipalNotFound. No ServicePrincipal with Object Id '$ObjectId'*"
+        { New-ServicePrincipal -AppId $AppId -ObjectId '11111111-2222-4333-8444-555555555555' -ErrorAction Stop } | Should -Throw '*|AADServicePrincipalNotFound*'
         New-ServicePrincipal -AppId $AppId -ObjectId $ObjectId | Out-Null
         (Get-FakeExchangeTenant -Path $path).servicePrincipals.Count | Should -Be 1
     }
@@ -83,10 +83,80 @@ Describe 'fake ExchangeOnlineManagement' {
         $result.Identity | Should -Be 'fax@contoso.com'
         [string]$delays[0] | Should -Match 'Micro delay applied'
     }
+    It 'reports a service error as a non-terminating REST-form error (Ex code, exception type, text), so a caller without -ErrorAction runs on' {
+        Use-FakeSession | Out-Null
+        $after = & {
+            $ErrorActionPreference = 'Continue'
+            Get-CASMailbox -Identity 'nobody@contoso.com' -ErrorVariable failure 2>$null
+            'ran on'
+            [string]$failure[0]
+        }
+        $after[0] | Should -Be 'ran on'
+        $after[1] | Should -Match '^Ex[0-9A-F]{6}\|Microsoft\.Exchange\.Configuration\.Tasks\.ManagementObjectNotFoundException\|The operation couldn''t be performed because object ''nobody@contoso.com'' couldn''t be found on '
+    }
+    It 'honours -ErrorAction Stop and the global preference, but not a script''s own preference' {
+        Use-FakeSession | Out-Null
+        { Get-CASMailbox -Identity 'nobody@contoso.com' -ErrorAction Stop } | Should -Throw '*ManagementObjectNotFoundException*'
+        # A script's own $ErrorActionPreference does not reach a module's cmdlets (PowerShell/PowerShell#4568).
+        $scriptOwn = & { $ErrorActionPreference = 'Stop'; try { Get-CASMailbox -Identity 'nobody@contoso.com' 2>$null; 'ran on' } catch { 'stopped' } }
+        $scriptOwn | Should -Be 'ran on'
+        $saved = $global:ErrorActionPreference
+        try {
+            $global:ErrorActionPreference = 'Stop'
+            { Get-CASMailbox -Identity 'nobody@contoso.com' } | Should -Throw '*ManagementObjectNotFoundException*'
+        } finally { $global:ErrorActionPreference = $saved }
+    }
+    It 'fails the n-th write once, before it applies anything, when a fault is injected' {
+        $principal = @{ AppId = $AppId; ObjectId = $ObjectId; DisplayName = 'UCXSuiteMail' }
+        $path = Use-FakeSession -Options @{ ServicePrincipals = @($principal); FailWriteAt = 2 }
+        Set-CASMailbox -Identity 'fax@contoso.com' -ImapEnabled $false -ErrorAction Stop
+        { Add-MailboxPermission -Identity 'fax@contoso.com' -User $ObjectId -AccessRights FullAccess -ErrorAction Stop } | Should -Throw '*|Add-MailboxPermission failed: injected fault*'
+        $tenant = Get-FakeExchangeTenant -Path $path
+        @($tenant.mailboxes['fax@contoso.com'].permissions).Count | Should -Be 0
+        @($tenant.faults) | Should -Be @('Add-MailboxPermission')
+        Add-MailboxPermission -Identity 'fax@contoso.com' -User $ObjectId -AccessRights FullAccess -ErrorAction Stop | Out-Null
+        @((Get-FakeExchangeTenant -Path $path).mailboxes['fax@contoso.com'].permissions).Count | Should -Be 1
+    }
     It 'only warns when Remove-MailboxPermission finds no such entry' {
         $principal = @{ AppId = $AppId; ObjectId = $ObjectId; DisplayName = 'UCXSuiteMail' }
         Use-FakeSession -Options @{ ServicePrincipals = @($principal) } | Out-Null
         Remove-MailboxPermission -Identity 'fax@contoso.com' -User $ObjectId -AccessRights FullAccess -Confirm:$false -WarningVariable missing -WarningAction SilentlyContinue
         [string]$missing[0] | Should -Match "because the ACE doesn't exist on the object"
+    }
+}
+
+Describe 'fake cmdlets take only parameters that Microsoft''s cmdlet reference lists' {
+    BeforeAll {
+        # Syntax sections of learn.microsoft.com/powershell/module/exchange/<cmdlet> (Exchange Online), without the
+        # common parameters. A fake parameter missing here could let a wrong call pass the tests.
+        $script:Reference = @{
+            'Get-ServicePrincipal' = @('Identity', 'Organization')
+            'New-ServicePrincipal' = @('AppId', 'ObjectId', 'ServiceId', 'Confirm', 'DisplayName', 'Organization', 'WhatIf')
+            'Set-ServicePrincipal' = @('Identity', 'Confirm', 'DisplayName', 'WhatIf')
+            'Remove-ServicePrincipal' = @('Identity', 'Confirm', 'WhatIf')
+            'Get-MailboxPermission' = @('Identity', 'Owner', 'User', 'GroupMailbox', 'IncludeSoftDeletedUserPermissions', 'IncludeUnresolvedPermissions', 'ReadFromDomainController', 'ResultSize', 'SoftDeletedMailbox', 'UseCustomRouting')
+            'Add-MailboxPermission' = @('Identity', 'AccessRights', 'User', 'Owner', 'AutoMapping', 'Confirm', 'Deny', 'GroupMailbox', 'IgnoreDefaultScope', 'InheritanceType', 'WhatIf')
+            'Remove-MailboxPermission' = @('Identity', 'AccessRights', 'User', 'ResetDefault', 'Owner', 'BypassMasterAccountSid', 'Confirm', 'Deny', 'GroupMailbox', 'IgnoreDefaultScope', 'InheritanceType', 'SoftDeletedMailbox', 'WhatIf')
+            'Get-CASMailbox' = @('Identity', 'Anr', 'ActiveSyncDebugLogging', 'ActiveSyncSuppressReadReceipt', 'Filter', 'GetImapProtocolLog', 'GetPopProtocolLog', 'IgnoreDefaultScope', 'OrganizationalUnit', 'ProtocolSettings', 'ReadIsOptimizedForAccessibility', 'RecalculateHasActiveSyncDevicePartnership', 'ResultSize', 'SendLogsTo', 'SortBy')
+            'Set-CASMailbox' = @('Identity', 'ActiveSyncAllowedDeviceIDs', 'ActiveSyncBlockedDeviceIDs', 'ActiveSyncDebugLogging', 'ActiveSyncEnabled', 'ActiveSyncMailboxPolicy', 'ActiveSyncSuppressReadReceipt', 'Confirm', 'DisplayName', 'EmailAddresses', 'EwsAllowEntourage', 'EwsAllowList', 'EwsAllowMacOutlook', 'EwsAllowOutlook', 'EwsApplicationAccessPolicy', 'EwsBlockList', 'EwsEnabled', 'ImapEnabled', 'ImapEnableExactRFC822Size', 'ImapForceICalForCalendarRetrievalOption', 'ImapMessagesRetrievalMimeFormat', 'ImapSuppressReadReceipt', 'ImapUseProtocolDefaults', 'MacOutlookEnabled', 'MAPIEnabled', 'Name', 'OneWinNativeOutlookEnabled', 'OutlookMobileEnabled', 'OWAEnabled', 'OWAforDevicesEnabled', 'OwaMailboxPolicy', 'PopEnabled', 'PopEnableExactRFC822Size', 'PopForceICalForCalendarRetrievalOption', 'PopMessagesRetrievalMimeFormat', 'PopSuppressReadReceipt', 'PopUseProtocolDefaults', 'PrimarySmtpAddress', 'ResetAutoBlockedDevices', 'SamAccountName', 'ShowGalAsDefaultView', 'SmtpClientAuthenticationDisabled', 'UniversalOutlookEnabled', 'WhatIf')
+            'Get-TransportConfig' = @('Identity')
+            'Set-TransportConfig' = @('Identity', 'Confirm', 'SmtpClientAuthenticationDisabled', 'WhatIf')
+        }
+        $env:UCX_FAKE_EXO_STATE = New-FakeExchangeTenant -Path (Join-Path $TestDrive 'reference.json') -Expected @{ managedIdentity = $true }
+        Import-Module (Join-Path $PSScriptRoot 'fake/ExchangeOnlineManagement/ExchangeOnlineManagement.psm1') -Force
+        Connect-ExchangeOnline -ManagedIdentity -Organization 'contoso.onmicrosoft.com' -ShowBanner:$false
+        $script:Common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+    }
+    AfterAll {
+        Disconnect-ExchangeOnline -Confirm:$false 6>$null
+        Remove-Module ExchangeOnlineManagement -ErrorAction SilentlyContinue
+        Remove-Item Env:UCX_FAKE_EXO_STATE -ErrorAction SilentlyContinue
+    }
+    It '<_> declares no parameter the reference does not list' -ForEach @(
+        'Get-ServicePrincipal', 'New-ServicePrincipal', 'Set-ServicePrincipal', 'Remove-ServicePrincipal', 'Get-MailboxPermission',
+        'Add-MailboxPermission', 'Remove-MailboxPermission', 'Get-CASMailbox', 'Set-CASMailbox', 'Get-TransportConfig', 'Set-TransportConfig') {
+        $cmdlet = $_
+        $declared = @((Get-Command -Name $cmdlet).Parameters.Keys | Where-Object { $script:Common -notcontains $_ })
+        @($declared | Where-Object { $script:Reference[$cmdlet] -notcontains $_ }) | Should -BeNullOrEmpty -Because "the reference for $cmdlet lists $($script:Reference[$cmdlet] -join ', ')"
     }
 }

@@ -13,7 +13,11 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type * as pulumi from "@pulumi/pulumi";
 import { EXCHANGE_STATE_MAX_CHARACTERS, exchangeStateLengthBound } from "../../components/config";
-import { EXCHANGE_INTERPRETER, exchangeCommandOptions } from "../../components/exchangeAccess";
+import {
+    EXCHANGE_INTERPRETER,
+    EXCHANGE_ORIGINAL_VARIABLE,
+    exchangeCommandOptions,
+} from "../../components/exchangeAccess";
 import { ofType, runProgram, type DeclaredResource, type ProgramRun } from "../support/program";
 
 const COMMAND = "command:local:Command";
@@ -34,10 +38,32 @@ const clientSecretConfig = (mailboxes: string[]) => ({
     exchangeClientSecret: CLIENT_SECRET,
 });
 
-function onlyCommand(run: ProgramRun): DeclaredResource {
+function commandNamed(run: ProgramRun, suffix: string): DeclaredResource {
     const commands = ofType(run, COMMAND);
-    assert.equal(commands.length, 1, `expected one ${COMMAND}, found ${commands.length}`);
-    return commands[0];
+    assert.equal(commands.length, 2, `expected two ${COMMAND} (record and steps), found ${commands.length}`);
+    const found = commands.find((command) => command.name.endsWith(suffix));
+    assert.ok(found, `no ${COMMAND} named *${suffix}`);
+    return found;
+}
+
+/** The read-only command that records the tenant before the steps write. */
+function recordCommand(run: ProgramRun): DeclaredResource {
+    return commandNamed(run, "-original");
+}
+
+/**
+ * The steps command, without its UCX_EXCHANGE_ORIGINAL: that is the record command's stdout, which only a real run
+ * produces; the end-to-end tests run the record command and pass its stdout themselves.
+ */
+function onlyCommand(run: ProgramRun): DeclaredResource {
+    const steps = commandNamed(run, "-steps");
+    const declared = steps.inputs.environment as unknown;
+    // A secret entry can make the whole map a secret: take the variable out inside the wrapper, keeping it.
+    const variables = (isSecretValue(declared) ? declared.value : declared) as Record<string, unknown>;
+    const { [EXCHANGE_ORIGINAL_VARIABLE]: original, ...rest } = variables;
+    assert.equal(revealed(original), `stdout of ${recordCommand(run).name}`, "the steps get no original record");
+    const environment = isSecretValue(declared) ? { ...declared, value: rest } : rest;
+    return { ...steps, inputs: { ...steps.inputs, environment } };
 }
 
 function isSecretValue(value: unknown): value is { value: unknown } {
@@ -125,6 +151,18 @@ describe("ExchangeMailboxAccess under mocks, clientSecret mode", () => {
         assert.equal(run.outputs.exchangeSetupScript, undefined);
     });
 
+    it("records the tenant first with a read-only command that has the same environment and no delete", () => {
+        const record = recordCommand(run);
+        assert.deepEqual(record.inputs.interpreter, command.inputs.interpreter);
+        assert.equal(record.inputs.create, "record");
+        assert.equal(record.inputs.update, "record");
+        assert.equal(record.inputs.delete, undefined);
+        assert.equal(record.inputs.logging, "stderr");
+        assert.equal(record.inputs.addPreviousOutputInEnv, true);
+        assert.deepEqual(revealed(record.inputs.environment), revealed(command.inputs.environment));
+        assert.ok(!JSON.stringify(plainPart(record.inputs)).includes(CLIENT_SECRET));
+    });
+
     it("puts no config value into the command text", () => {
         const commandText = [...command.inputs.interpreter, command.inputs.create, command.inputs.delete].join(" ");
         for (const value of [
@@ -210,7 +248,8 @@ describe("ExchangeMailboxAccess under mocks, other modes", () => {
         assert.ok(script.includes("-Mailboxes @('fax@contoso.com')"));
         assert.ok(!script.includes(String(run.outputs.clientSecret)), "the client secret is in the script");
         assert.ok(!run.secretOutputs.has("exchangeSetupScript"));
-        assert.ok(!/Connect-ExchangeOnline\s+-/.test(script), "the script must not connect by itself");
+        // A statement that connects; the module may still look the cmdlet up (Get-Command -Name Connect-ExchangeOnline).
+        assert.ok(!/^\s*Connect-ExchangeOnline\s+-/m.test(script), "the script must not connect by itself");
     });
 });
 
@@ -353,11 +392,14 @@ describe("the declared Exchange command, run end to end against the fake tenant"
         operation: "create" | "update" | "delete",
         previousStdout?: string,
         tenant: string = tenantFile,
+        original?: string,
     ): Promise<ProcessResult> {
         const interpreter = command.inputs.interpreter as string[];
         const environment = revealed(command.inputs.environment) as Record<string, string>;
         const env: Record<string, string> = { ...baseEnvironment, UCX_FAKE_EXO_STATE: tenant, ...environment };
         if (previousStdout) env.PULUMI_COMMAND_STDOUT = previousStdout;
+        // What the engine resolves from the record command's stdout before it starts the steps.
+        if (original) env[EXCHANGE_ORIGINAL_VARIABLE] = original;
         const result = await runProcess([...interpreter, command.inputs[operation]], env);
         for (const secret of [CLIENT_SECRET, ISSUED_TOKEN]) {
             assert.ok(!result.stdout.includes(secret) && !result.stderr.includes(secret), "a secret was printed");
@@ -367,14 +409,22 @@ describe("the declared Exchange command, run end to end against the fake tenant"
         return result;
     }
 
-    it("create converges, update writes nothing, a removed mailbox is revoked, delete restores everything", async () => {
+    it("record then create converges, update writes nothing, a removed mailbox is revoked, delete restores everything", async () => {
         assert.deepEqual(EXCHANGE_INTERPRETER.slice(0, 4), ["pwsh", "-NoProfile", "-NonInteractive", "-File"]);
-        const both = onlyCommand(
-            await runProgram(clientSecretConfig(["fax@contoso.com", "notify@contoso.com"]), {
-                secretKeys: ["exchangeClientSecret"],
-            }),
-        );
-        const created = await runDeclared(both, "create");
+        const program = await runProgram(clientSecretConfig(["fax@contoso.com", "notify@contoso.com"]), {
+            secretKeys: ["exchangeClientSecret"],
+        });
+        const both = onlyCommand(program);
+        const recorded = await runDeclared(recordCommand(program), "create");
+        assert.deepEqual(readTenant(tenantFile).writes, [], "the record command wrote");
+        const original = JSON.parse(recorded.stdout);
+        assert.equal(original.schema, "ucx-mail/exchange-original/v1");
+        assert.equal(original.servicePrincipal.present, false);
+        // One array per mailbox: SmtpClientAuthenticationDisabled, ImapEnabled, PopEnabled, FullAccess.
+        assert.deepEqual(original.mailboxes["notify@contoso.com"], [true, true, true, false]);
+        assert.deepEqual(original.mailboxes["fax@contoso.com"], [null, true, true, false]);
+        clearLog(tenantFile);
+        const created = await runDeclared(both, "create", undefined, tenantFile, recorded.stdout);
         let tenant = readTenant(tenantFile);
         const objectId = (revealed(both.inputs.environment) as Record<string, string>).UCX_EXCHANGE_SP_OBJECT_ID;
         assert.deepEqual(
@@ -383,16 +433,18 @@ describe("the declared Exchange command, run end to end against the fake tenant"
         );
         assert.equal(tenant.mailboxes["fax@contoso.com"].smtpClientAuthenticationDisabled, false);
         assert.equal(tenant.connects.length, 1);
+        assert.deepEqual(JSON.parse(created.stdout).previous.granted, ["fax@contoso.com", "notify@contoso.com"]);
         assert.deepEqual(Object.keys(tenant.connects[0]).sort(), [
             "AccessToken",
             "CommandName",
+            "ErrorAction",
             "Organization",
             "ShowBanner",
             "SkipLoadingFormatData",
         ]);
 
         clearLog(tenantFile);
-        const updated = await runDeclared(both, "update", created.stdout);
+        const updated = await runDeclared(both, "update", created.stdout, tenantFile, recorded.stdout);
         assert.deepEqual(readTenant(tenantFile).writes, []);
 
         const faxOnly = onlyCommand(

@@ -24,6 +24,16 @@ const input = {
 };
 
 const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+const FAKE_MODULE_ROOT = path.join(__dirname, "fake");
+
+const pwshAvailable =
+    spawnSync("dotnet", ["tool", "run", "pwsh", "-NoProfile", "-Command", "exit 0"], { cwd: PROJECT_ROOT }).status ===
+    0;
+if (!pwshAvailable) {
+    console.error("!!! pwsh (dotnet tool restore) is missing: the manual script was NOT run.");
+    // Never pass by skipping on CI.
+    if (process.env.CI === "true") throw new Error("pwsh is required on CI: run dotnet tool restore");
+}
 const printableAscii = fc.string({
     unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)),
 });
@@ -57,10 +67,7 @@ describe("powerShellLiteral", () => {
         "mail \ud83d\udce0 and 'quotes' and `backticks` and $dollars",
         "",
     ];
-    const pwsh = spawnSync("dotnet", ["tool", "run", "pwsh", "-NoProfile", "-Command", "exit 0"], {
-        cwd: PROJECT_ROOT,
-    });
-    it("evaluates in PowerShell to exactly the original string", { skip: pwsh.status !== 0 }, () => {
+    it("evaluates in PowerShell to exactly the original string", { skip: !pwshAvailable }, () => {
         const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ucx-literal-")), "literals.ps1");
         // Each value comes back as its UTF-16 code units in hex, so no console encoding can blur the comparison.
         const lines = tricky.map(
@@ -163,5 +170,69 @@ describe("renderExchangeSetupScript", () => {
     it("refuses an out-of-range wait and an empty mailbox list", () => {
         assert.throws(() => renderExchangeSetupScript({ ...input, maxWaitMinutes: 0 }), /maxWaitMinutes/);
         assert.throws(() => renderExchangeSetupScript({ ...input, mailboxes: [] }), /mailbox/);
+    });
+});
+
+describe("the manual script when a write fails", { skip: !pwshAvailable }, () => {
+    // The admin's three ways: run as a file (./ucx-mail-exchange.ps1), dot-sourced, and pasted into the console, which
+    // runs each top-level statement on its own and goes on after one fails. The second grant fails once (fault
+    // injection); the real module's errors are non-terminating, so only -ErrorAction Stop on each call stops the run.
+    it("stops at the failed write in every way it is run, and reports no change it did not make", () => {
+        const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "ucx-manual-"));
+        try {
+            const scriptFile = path.join(workDir, "ucx-mail-exchange.ps1");
+            fs.writeFileSync(scriptFile, renderExchangeSetupScript({ ...input, smtpAuth: "mailbox" }));
+            const driver = path.join(workDir, "admin-console.ps1");
+            fs.writeFileSync(
+                driver,
+                [
+                    "param([string] $Script, [string] $Fake)",
+                    "Import-Module (Join-Path $Fake 'FakeExchangeTenant.psm1')",
+                    "$results = [ordered]@{}",
+                    "foreach ($mode in @('file', 'dot', 'paste')) {",
+                    "    $tenant = New-FakeExchangeTenant -Path (Join-Path ([IO.Path]::GetDirectoryName($Script)) \"$mode.json\") -Mailboxes @{ 'fax@contoso.com' = $null; 'notify@contoso.com' = $true } -Expected @{ managedIdentity = $true } -FailWriteAt 3",
+                    "    $env:UCX_FAKE_EXO_STATE = $tenant",
+                    "    $global:ErrorActionPreference = 'Continue'",
+                    "    Import-Module ExchangeOnlineManagement -Force",
+                    "    Connect-ExchangeOnline -ManagedIdentity -Organization 'contoso.onmicrosoft.com' -ShowBanner:$false",
+                    "    $printed = @(); $errors = 0",
+                    "    switch ($mode) {",
+                    "        'file' { try { $printed = @(& $Script 6>$null) } catch { $errors++ } }",
+                    "        'dot' { try { $printed = @(. $Script 6>$null) } catch { $errors++ } }",
+                    "        'paste' {",
+                    "            $ast = [System.Management.Automation.Language.Parser]::ParseFile($Script, [ref]$null, [ref]$null)",
+                    "            foreach ($statement in $ast.EndBlock.Statements) {",
+                    "                try { $printed += @(. ([scriptblock]::Create($statement.Extent.Text)) 6>$null) } catch { $errors++ }",
+                    "            }",
+                    "        }",
+                    "    }",
+                    "    Disconnect-ExchangeOnline -Confirm:$false 6>$null",
+                    "    $state = Get-FakeExchangeTenant -Path $tenant",
+                    "    $results[$mode] = [ordered]@{ errors = $errors; printed = @($printed | ForEach-Object { [string]$_ }); writes = @($state.writes | ForEach-Object { $_.cmdlet }); faults = @($state.faults) }",
+                    "}",
+                    "ConvertTo-Json -InputObject $results -Depth 6 -Compress",
+                ].join("\n"),
+            );
+            const run = spawnSync(
+                "dotnet",
+                ["tool", "run", "pwsh", "-NoProfile", "-NonInteractive", "-File", driver, scriptFile, FAKE_MODULE_ROOT],
+                { cwd: PROJECT_ROOT, encoding: "utf8", env: { ...process.env, PSModulePath: FAKE_MODULE_ROOT } },
+            );
+            assert.equal(run.status, 0, run.stderr);
+            const results = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as Record<
+                string,
+                { errors: number; printed: string[]; writes: string[]; faults: string[] }
+            >;
+            for (const mode of ["file", "dot", "paste"]) {
+                const result = results[mode];
+                assert.deepEqual(result.faults, ["Add-MailboxPermission"], mode);
+                assert.ok(result.errors > 0, `${mode}: the failed write did not stop the script`);
+                // New-ServicePrincipal and the first grant applied; nothing after the failed second grant ran.
+                assert.deepEqual(result.writes, ["New-ServicePrincipal", "Add-MailboxPermission"], mode);
+                assert.deepEqual(result.printed, [], `${mode}: a report was printed for a run that failed`);
+            }
+        } finally {
+            fs.rmSync(workDir, { recursive: true, force: true });
+        }
     });
 });

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, describe, it } from "node:test";
-import { PulumiCallError } from "../../tools/fleet/pulumiCli";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { PulumiCallError, runPulumiJson } from "../../tools/fleet/pulumiCli";
 import {
     listStackNames,
     parseFleetOutputs,
@@ -134,5 +137,25 @@ describe("parsing what the CLI printed (pure)", () => {
         });
         assert.throws(() => parseLastUpdate({}), /no list of updates/);
         assert.throws(() => parseLastUpdate([{ version: 3 }]), /no kind or result/);
+    });
+});
+
+describe("a Pulumi CLI call that outlives its timeout", () => {
+    it("gets SIGKILL when it ignores SIGTERM", { skip: process.platform === "win32" }, async () => {
+        const directory = mkdtempSync(join(tmpdir(), "ucx-fleet-stuck-"));
+        try {
+            // A CLI stuck where it ignores SIGTERM (the signal stays ignored across exec).
+            writeFileSync(join(directory, "pulumi"), "#!/bin/sh\ntrap '' TERM\nexec sleep 20\n");
+            chmodSync(join(directory, "pulumi"), 0o755);
+            const env = { ...process.env, PATH: `${directory}${delimiter}${process.env.PATH ?? ""}` };
+            const started = Date.now();
+            await assert.rejects(
+                runPulumiJson(["stack", "ls", "--json"], { env, cwd: directory, timeoutMs: 500, killGraceMs: 500 }),
+                (error: unknown) => error instanceof PulumiCallError && /no answer within/.test(error.reason),
+            );
+            assert.ok(Date.now() - started < 8_000, "the fleet waited for a CLI that ignored SIGTERM");
+        } finally {
+            rmSync(directory, { recursive: true, force: true });
+        }
     });
 });

@@ -179,6 +179,9 @@ function mockState(args: pulumi.runtime.MockResourceArgs): { id: string; state: 
                 state: { ...args.inputs, keyId, value: `mock-secret-value-${keyId}` },
             };
         }
+        case "command:local:Command":
+            // The command provider returns what the command printed (pulumi-command local/commandOutputs.go).
+            return { id: `${args.name}-id`, state: { ...args.inputs, stdout: `stdout of ${args.name}`, stderr: "" } };
         default:
             return { id: `${args.name}-id`, state: { ...args.inputs } };
     }

@@ -36,7 +36,7 @@ function sessionFailureFix(failure: ExchangeSessionFailure, mode: ExchangeAuthMo
         case "pwsh":
             return "Install PowerShell 7 (pwsh) and put it on PATH, or run dotnet tool restore in the project so that dotnet tool run pwsh works.";
         case "module":
-            return "Install the module for the user that runs the doctor: pwsh -Command 'Install-Module ExchangeOnlineManagement -Scope CurrentUser', or put its folder on PSModulePath.";
+            return "Install the module (3.10.0 or later) for the user that runs the doctor: pwsh -Command 'Install-Module ExchangeOnlineManagement -MinimumVersion 3.10.0 -Scope CurrentUser', or put its folder on PSModulePath.";
         case "input":
             return "Fix the --exchange flags named above (or the environment variables for the secrets) and run again.";
         case "cmdlet":

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import { ExchangeOptions } from "./cliArgs";
@@ -131,6 +131,8 @@ export function runExchangeDiagnosis(
                 env: diagnosisEnvironment(request, env),
                 stdio: ["ignore", "pipe", "pipe"],
                 windowsHide: true,
+                // Its own process group, so a timeout can end pwsh under `dotnet tool run` too, not just dotnet.
+                detached: process.platform !== "win32",
             },
         );
         let stdout = "";
@@ -140,7 +142,7 @@ export function runExchangeDiagnosis(
         child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
         const timer = setTimeout(() => {
             timedOut = true;
-            child.kill("SIGKILL");
+            killProcessTree(child);
         }, timeoutMs);
         timer.unref();
         child.on("error", (error: NodeJS.ErrnoException) => {
@@ -168,6 +170,25 @@ export function runExchangeDiagnosis(
             resolve(readDiagnosisOutput(code, stdout, stderr, pwsh));
         });
     });
+}
+
+/**
+ * Ends a child and everything it started: `dotnet tool run pwsh` runs pwsh as a grandchild, which would otherwise keep
+ * running (and keep the output pipes open). POSIX: the child leads its own process group (spawned detached), so the
+ * whole group gets SIGKILL; Windows: taskkill /T ends the tree.
+ */
+export function killProcessTree(child: ChildProcess): void {
+    if (child.pid === undefined) return;
+    if (process.platform === "win32") {
+        spawn("taskkill", ["/pid", String(child.pid), "/T", "/F"], { stdio: "ignore", windowsHide: true });
+        return;
+    }
+    try {
+        process.kill(-child.pid, "SIGKILL");
+    } catch {
+        // The group is gone already; the child itself may still need the signal.
+        child.kill("SIGKILL");
+    }
 }
 
 /** Sorts the child's exit into findings or a failure. Pure, so every exit shape is testable. */

@@ -29,6 +29,8 @@ export interface PulumiCliOptions {
     readonly cwd: string;
     /** Give up on one call after this long. */
     readonly timeoutMs: number;
+    /** After the timeout's SIGTERM, how long the CLI may take to exit before SIGKILL (default 5 s). */
+    readonly killGraceMs?: number;
 }
 
 /**
@@ -55,17 +57,18 @@ export function runPulumi<T>(
                 cwd: options.cwd,
                 // The update check is a network call and stderr noise on every call (Automation API turns it off too).
                 env: { ...options.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
-                timeout: options.timeoutMs,
                 maxBuffer: 16 * 1024 * 1024,
                 windowsHide: true,
             },
             (error, stdout, stderr) => {
+                clearTimeout(timer);
+                clearTimeout(killer);
                 if (error) {
                     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
                         reject(new PulumiCliMissingError());
                         return;
                     }
-                    if (error.killed) {
+                    if (timedOut) {
                         reject(
                             new PulumiCallError(command, `no answer within ${Math.round(options.timeoutMs / 1000)} s`),
                         );
@@ -81,6 +84,14 @@ export function runPulumi<T>(
                 }
             },
         );
+        // SIGTERM lets the CLI cancel cleanly; one that ignores it (stuck on a lock, say) gets SIGKILL after the grace.
+        let timedOut = false;
+        let killer: NodeJS.Timeout | undefined;
+        const timer = setTimeout(() => {
+            timedOut = true;
+            child.kill("SIGTERM");
+            killer = setTimeout(() => child.kill("SIGKILL"), options.killGraceMs ?? 5_000);
+        }, options.timeoutMs);
         // Nothing may wait for an answer on stdin (a login prompt, say): the fleet runs unattended.
         child.stdin?.end();
     });

@@ -17,6 +17,11 @@ $script:ExchangeSession = $null
 $script:LastTokenLifetimeSeconds = $null
 # Renew a client-credentials token this long before it expires, so no cmdlet runs on a token about to lapse.
 $script:TokenRenewMarginSeconds = 300
+# The variable a workstation sets to its own copy of the automation PFX; it is never part of the stored environment.
+$script:LocalCertificatePathVariable = 'UCX_EXCHANGE_LOCAL_CERTIFICATE_PATH'
+# The one minimum ExchangeOnlineManagement version (docs/exchange.md): -AccessToken needs 3.1.0, and the 3.10.0 release
+# notes name PowerShell 7.6, which this project pins, as supported (as quoted in maester365/maester discussion 1827).
+$script:MinimumExchangeModuleVersion = '3.10.0'
 # The Exchange Online management role that grants each cmdlet (the contract names its source).
 $script:CmdletRole = [ordered]@{}
 foreach ($ucxRole in $script:UcxContract.microsoft.cmdletRoles.PSObject.Properties) { $script:CmdletRole[$ucxRole.Name] = [string]$ucxRole.Value }
@@ -54,6 +59,23 @@ function New-UcxFailure {
     param([Parameter(Mandatory)] [string] $Message, [string] $ErrorId = 'UcxMailExchange.Failure')
     $exception = New-Object System.InvalidOperationException $Message
     New-Object System.Management.Automation.ErrorRecord $exception, $ErrorId, 'InvalidOperation', $null
+}
+
+function Import-UcxExchangeModule {
+    <#
+    .SYNOPSIS
+        Loads ExchangeOnlineManagement (at least the minimum version) from PSModulePath, or fails with the first line of the
+        real error and the command that fixes it.
+    #>
+    [CmdletBinding()]
+    param()
+    try { Invoke-UcxQuietly { Import-Module ExchangeOnlineManagement -MinimumVersion $script:MinimumExchangeModuleVersion -ErrorAction Stop -Verbose:$false } }
+    catch {
+        $firstLine = (Hide-UcxSecret $_.Exception.Message) -split "`r?`n" | Select-Object -First 1
+        throw (New-UcxFailure -ErrorId 'UcxMailExchange.BadInput' -Message (
+                "The ExchangeOnlineManagement module ($script:MinimumExchangeModuleVersion or later) could not be loaded from PSModulePath ($firstLine); " +
+                "install or update it with: Install-Module ExchangeOnlineManagement -MinimumVersion $script:MinimumExchangeModuleVersion -Scope CurrentUser."))
+    }
 }
 
 function Hide-UcxSecret {
@@ -200,8 +222,15 @@ function Get-UcxExchangeSetting {
     switch ($auth) {
         'certificate' {
             if ($settings.AutomationAppId -notmatch $guid) { $problems.Add('UCX_EXCHANGE_AUTOMATION_APP_ID must be the automation app id GUID (exchangeAppId)') }
+            # Delete and update run with the environment stored at the last apply, which overrides the process's own
+            # (pulumi-command commandOutputs.go appends it after os.Environ(); os/exec keeps the last duplicate), so the
+            # machine that runs them names its own PFX in a variable the stack never stores.
+            $localPath = & $read $script:LocalCertificatePathVariable
+            if ($null -ne $localPath) { $settings.CertificatePath = $localPath }
             if ($null -eq $settings.CertificatePath) { $problems.Add('UCX_EXCHANGE_CERTIFICATE_PATH must name the PFX file (exchangeCertificatePath)') }
-            elseif (-not (Test-Path -LiteralPath $settings.CertificatePath -PathType Leaf)) { $problems.Add("UCX_EXCHANGE_CERTIFICATE_PATH names '$($settings.CertificatePath)', which is not a file (exchangeCertificatePath)") }
+            elseif (-not (Test-Path -LiteralPath $settings.CertificatePath -PathType Leaf)) {
+                $problems.Add("the PFX file '$($settings.CertificatePath)' does not exist on this machine (exchangeCertificatePath, or $script:LocalCertificatePathVariable when set); on a machine other than the one that ran the last ``pulumi up`` (a CI runner's temporary path, say), set $script:LocalCertificatePathVariable to the PFX here and run again")
+            }
         }
         'clientSecret' {
             if ($settings.AutomationAppId -notmatch $guid) { $problems.Add('UCX_EXCHANGE_AUTOMATION_APP_ID must be the automation app id GUID (exchangeAppId)') }
@@ -376,7 +405,7 @@ function Connect-UcxExchangeOnline {
     if ($Settings.Auth -eq 'clientSecret') { $tokenLifetime = $script:LastTokenLifetimeSeconds }
     if (-not $PSCmdlet.ShouldProcess($Settings.Organization, "Connect-ExchangeOnline ($($Settings.Auth))")) { return }
     try {
-        Invoke-UcxQuietly { Connect-ExchangeOnline @parameters }
+        Invoke-UcxQuietly { Connect-ExchangeOnline @parameters -ErrorAction Stop }
         $script:ExchangeSession = @{ Settings = $Settings; Clock = [System.Diagnostics.Stopwatch]::StartNew(); WaitedAtConnectMs = [double]$script:RetryBudget.WaitedMs; TokenLifetimeSeconds = $tokenLifetime }
     } catch {
         $firstLine = (Hide-UcxSecret $_.Exception.Message) -split "`r?`n" | Select-Object -First 1

@@ -93,7 +93,7 @@ function Get-UcxMailboxFinding {
     $finding.popEnabled = $casMailbox.PopEnabled
     $finding.smtpClientAuthenticationDisabled = $casMailbox.SmtpClientAuthenticationDisabled
     # The whole list, as in the vendor's step 5: -User is documented for users and groups, not service principals.
-    $entries = @(Invoke-UcxExchangeStep -Step "Get-MailboxPermission $Mailbox" -Action { @(Get-MailboxPermission -Identity $Mailbox) } | Where-Object { $null -ne $_ })
+    $entries = @(Invoke-UcxExchangeStep -Step "Get-MailboxPermission $Mailbox" -Action { @(Get-MailboxPermission -Identity $Mailbox -ErrorAction Stop) } | Where-Object { $null -ne $_ })
     $finding.users = @($entries | ForEach-Object { ([string]$_.User).Trim() } | Select-Object -Unique)
     foreach ($entry in $entries) {
         if ($PrincipalKey -notcontains ([string]$entry.User).Trim() -or (@($entry.AccessRights) -join ',') -notmatch 'FullAccess') { continue }
@@ -136,7 +136,7 @@ function Connect-UcxExchangeForDiagnosis {
     $parameters = Get-UcxConnectParameter -Settings $Settings
     $parameters.CommandName = $script:DiagnosisCommandNames
     try {
-        Invoke-UcxQuietly { Connect-ExchangeOnline @parameters }
+        Invoke-UcxQuietly { Connect-ExchangeOnline @parameters -ErrorAction Stop }
     } catch {
         $firstLine = (Hide-UcxSecret $_.Exception.Message) -split "`r?`n" | Select-Object -First 1
         throw (New-UcxDiagnosisFailure -Stage 'connect' -Message "Could not connect to Exchange Online for $($Settings.Organization) with --exchange $($Settings.Auth): $firstLine")
@@ -162,10 +162,8 @@ function Invoke-UcxMailDoctor {
     try {
         $settings = Get-UcxDiagnosisSetting
         Reset-UcxRetryBudget -MaxWaitMinutes 1 -ResumeHint 'running the doctor again resumes'
-        try { Invoke-UcxQuietly { Import-Module ExchangeOnlineManagement -ErrorAction Stop -Verbose:$false } }
-        catch {
-            throw (New-UcxDiagnosisFailure -Stage 'module' -Message ('The ExchangeOnlineManagement module could not be loaded from PSModulePath: ' + ((Hide-UcxSecret $_.Exception.Message) -split "`r?`n" | Select-Object -First 1)))
-        }
+        try { Import-UcxExchangeModule }
+        catch { throw (New-UcxDiagnosisFailure -Stage 'module' -Message $_.Exception.Message) }
         Connect-UcxExchangeForDiagnosis -Settings $settings
         $connected = $true
         $report = Get-UcxExchangeDiagnosis -AppId $settings.AppId -Mailboxes $settings.Mailboxes 3>$null

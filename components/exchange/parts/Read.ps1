@@ -65,29 +65,40 @@ function ConvertFrom-UcxLegacyState {
     $converted
 }
 
+function Find-UcxSchemaLine {
+    <#
+    .SYNOPSIS
+        The last JSON line in Text whose schema is one of Schema, as hashtables, or $null when there is none.
+    .DESCRIPTION
+        Only a line that carries one of this module's schema markers counts, so stray lines on stdout cannot confuse it.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Text, [Parameter(Mandatory)] [string[]] $Schema)
+    $lines = @($Text -split "`r?`n" | Where-Object { $_.Trim().StartsWith('{') })
+    [array]::Reverse($lines)
+    foreach ($line in $lines) {
+        try { $parsed = ConvertTo-UcxPlainData (ConvertFrom-Json -InputObject $line) } catch { continue }
+        if ($parsed -is [System.Collections.IDictionary] -and $parsed.Contains('schema') -and $Schema -contains $parsed['schema']) { return $parsed }
+    }
+    $null
+}
+
 function ConvertFrom-UcxExchangeState {
     <#
     .SYNOPSIS
         Reads the JSON line of a previous run (PULUMI_COMMAND_STDOUT) and returns it as hashtables, or $null if empty.
-    .DESCRIPTION
-        Only the last line that carries this module's schema marker counts, so stray lines on stdout cannot confuse it.
     #>
     [CmdletBinding()]
     param([AllowNull()] [AllowEmptyString()] [string] $Json)
     if ([string]::IsNullOrWhiteSpace($Json)) { return $null }
-    $lines = @($Json -split "`r?`n" | Where-Object { $_.Trim().StartsWith('{') })
-    [array]::Reverse($lines)
-    foreach ($line in $lines) {
-        try { $parsed = ConvertTo-UcxPlainData (ConvertFrom-Json -InputObject $line) } catch { continue }
-        if (-not ($parsed -is [System.Collections.IDictionary] -and $parsed.Contains('schema'))) { continue }
-        if ($parsed['schema'] -eq $script:LegacyStateSchema) { return (ConvertFrom-UcxLegacyState $parsed) }
-        if ($parsed['schema'] -eq $script:StateSchema) {
-            $previous = $parsed['previous']
-            if (-not $previous.Contains('granted')) { $previous['granted'] = @() }
-            foreach ($setting in $script:MailboxSettingNames) { if (-not $previous.Contains($setting)) { $previous[$setting] = [ordered]@{} } }
-            $previous['granted'] = @($previous['granted'])
-            return $parsed
-        }
+    $parsed = Find-UcxSchemaLine -Text $Json -Schema @($script:StateSchema, $script:LegacyStateSchema)
+    if ($null -ne $parsed -and $parsed['schema'] -eq $script:LegacyStateSchema) { return (ConvertFrom-UcxLegacyState $parsed) }
+    if ($null -ne $parsed) {
+        $previous = $parsed['previous']
+        if (-not $previous.Contains('granted')) { $previous['granted'] = @() }
+        foreach ($setting in $script:MailboxSettingNames) { if (-not $previous.Contains($setting)) { $previous[$setting] = [ordered]@{} } }
+        $previous['granted'] = @($previous['granted'])
+        return $parsed
     }
     throw (New-UcxFailure -ErrorId 'UcxMailExchange.BadPreviousState' -Message (
             'PULUMI_COMMAND_STDOUT does not hold the JSON line of a previous ucx-mail Exchange run, so it is unclear what to ' +
@@ -102,7 +113,7 @@ function Get-UcxExchangeServicePrincipalList {
     #>
     [CmdletBinding()]
     param()
-    , @(Invoke-UcxExchangeStep -Step 'Get-ServicePrincipal' -Action { @(Get-ServicePrincipal) } | Where-Object { $null -ne $_ })
+    , @(Invoke-UcxExchangeStep -Step 'Get-ServicePrincipal' -Action { @(Get-ServicePrincipal -ErrorAction Stop) } | Where-Object { $null -ne $_ })
 }
 
 function Get-UcxExchangeServicePrincipal {
@@ -124,14 +135,15 @@ function Get-UcxPrincipalObjectId {
     .SYNOPSIS
         The Entra object id of an Exchange service principal as Get-ServicePrincipal shows it, or $null.
     .DESCRIPTION
-        Current output calls it ObjectId, older output ServiceId; Microsoft365DSC reads Identity as the Entra object id.
-        The first of them that holds a GUID counts.
+        Current output calls it ObjectId, older output ServiceId; the first of them that holds a GUID counts. Identity is
+        Exchange's own id of the object, not the Entra object id, so it never counts: a principal that shows only an
+        Identity is compared by nothing and never refused.
     #>
     [CmdletBinding()]
     [OutputType([string])]
     param([AllowNull()] $Principal)
     if ($null -eq $Principal) { return $null }
-    foreach ($property in @('ObjectId', 'ServiceId', 'Identity')) {
+    foreach ($property in @('ObjectId', 'ServiceId')) {
         $member = $Principal.PSObject.Properties[$property]
         if ($null -ne $member -and [string]$member.Value -match '^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$') { return ([string]$member.Value).ToLowerInvariant() }
     }
@@ -173,7 +185,7 @@ function Test-UcxFullAccess {
     [OutputType([bool])]
     param([Parameter(Mandatory)] [string] $Mailbox, [Parameter(Mandatory)] [AllowEmptyCollection()] [string[]] $PrincipalKey)
     if ($PrincipalKey.Count -eq 0) { return $false }
-    $entries = Invoke-UcxExchangeStep -Step "Get-MailboxPermission $Mailbox" -Action { @(Get-MailboxPermission -Identity $Mailbox) }
+    $entries = Invoke-UcxExchangeStep -Step "Get-MailboxPermission $Mailbox" -Action { @(Get-MailboxPermission -Identity $Mailbox -ErrorAction Stop) }
     $granted = @($entries | Where-Object {
             $null -ne $_ -and -not $_.Deny -and -not $_.IsInherited -and (@($_.AccessRights) -join ',') -match 'FullAccess' -and
             $PrincipalKey -contains ([string]$_.User).Trim()
@@ -209,9 +221,9 @@ function Get-UcxCasMailboxSetting {
     [CmdletBinding()]
     param([Parameter(Mandatory)] [string] $Mailbox, [switch] $AllowMissing)
     try {
-        $answer = Invoke-UcxExchangeStep -Step "Get-CASMailbox $Mailbox" -Action { @(Get-CASMailbox -Identity $Mailbox) }
+        $answer = Invoke-UcxExchangeStep -Step "Get-CASMailbox $Mailbox" -Action { @(Get-CASMailbox -Identity $Mailbox -ErrorAction Stop) }
     } catch {
-        if ($_.Exception.Message -notmatch "couldn't be found|could not be found|wasn't found|was not found") { throw }
+        if (-not (Test-UcxNotFoundError -Message $_.Exception.Message -Exception $_.Exception)) { throw }
         if ($AllowMissing) { return @{ Exists = $false; Value = $null; SmtpClientAuthenticationDisabled = $null; ImapEnabled = $null; PopEnabled = $null } }
         throw (New-UcxFailure -ErrorId 'UcxMailExchange.MailboxNotFound' -Message (
                 "Mailbox '$Mailbox' was not found in Exchange Online; fix the 'mailboxes' config key (it must list existing " +
@@ -235,6 +247,6 @@ function Get-UcxTransportSmtpSetting {
     #>
     [CmdletBinding()]
     param()
-    $answer = Invoke-UcxExchangeStep -Step 'Get-TransportConfig' -Action { @(Get-TransportConfig) }
+    $answer = Invoke-UcxExchangeStep -Step 'Get-TransportConfig' -Action { @(Get-TransportConfig -ErrorAction Stop) }
     (Get-UcxExactlyOne -Cmdlet 'Get-TransportConfig' -Identity 'organization' -Answer $answer).SmtpClientAuthenticationDisabled
 }

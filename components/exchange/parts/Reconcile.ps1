@@ -31,7 +31,7 @@ function Set-UcxCasMailboxSetting {
     if ($parameters.Count -eq 0) { return }
     $text = (@($parameters.Keys | Sort-Object | ForEach-Object { "-$_ $(if ($null -eq $parameters[$_]) { '$null' } else { '$' + ([string]$parameters[$_]).ToLowerInvariant() })" }) -join ' ')
     if ($PSCmdlet.ShouldProcess($Mailbox, "Set-CASMailbox $text")) {
-        Invoke-UcxExchangeStep -Step "Set-CASMailbox $Mailbox" -Action { Set-CASMailbox -Identity $Mailbox @parameters -Confirm:$false | Out-Null }
+        Invoke-UcxExchangeStep -Step "Set-CASMailbox $Mailbox" -Action { Set-CASMailbox -Identity $Mailbox @parameters -Confirm:$false -ErrorAction Stop | Out-Null }
         Add-UcxChange -Report $Report -Cmdlet 'Set-CASMailbox' -Identity $Mailbox -Detail $text
     }
 }
@@ -46,7 +46,7 @@ function Set-UcxOrganizationSmtpSetting {
     if ($null -eq $Desired -or (Test-UcxSameSetting $Current $Desired)) { return }
     if ($PSCmdlet.ShouldProcess('organization', "Set-TransportConfig -SmtpClientAuthenticationDisabled $Desired")) {
         Invoke-UcxExchangeStep -Step 'Set-TransportConfig' -Action {
-            Set-TransportConfig -SmtpClientAuthenticationDisabled ([bool]$Desired) -Confirm:$false | Out-Null
+            Set-TransportConfig -SmtpClientAuthenticationDisabled ([bool]$Desired) -Confirm:$false -ErrorAction Stop | Out-Null
         }
         Add-UcxChange -Report $Report -Cmdlet 'Set-TransportConfig' -Identity 'organization' -Detail "-SmtpClientAuthenticationDisabled $([bool]$Desired)"
     }
@@ -145,6 +145,9 @@ function Sync-UcxExchangeAccess {
         unchanged: touch nothing.
     .PARAMETER MailboxProtocols
         enable: ImapEnabled (PopEnabled) $true on every mailbox when Permissions holds IMAP.AccessAsApp (POP.AccessAsApp).
+    .PARAMETER Original
+        The original-state record (Get-UcxExchangeOriginal), stored before this run wrote anything. What the previous run
+        recorded wins; the original fills in the rest, so a write from a run that failed is still known as ucx-mail's.
     .EXAMPLE
         Sync-UcxExchangeAccess -AppId $appId -ServicePrincipalObjectId $objectId -ServicePrincipalName UCXSuiteMail -Mailboxes fax@contoso.com -SmtpAuth mailbox
     #>
@@ -157,7 +160,8 @@ function Sync-UcxExchangeAccess {
         [Parameter(Mandatory)] [ValidateSet('mailbox', 'organization', 'unchanged')] [string] $SmtpAuth,
         [ValidateSet('enable', 'unchanged')] [string] $MailboxProtocols = 'enable',
         [string[]] $Permissions = @('IMAP.AccessAsApp', 'SMTP.SendAsApp'),
-        [System.Collections.IDictionary] $PreviousState
+        [System.Collections.IDictionary] $PreviousState,
+        [System.Collections.IDictionary] $Original
     )
     $ServicePrincipalObjectId = $ServicePrincipalObjectId.ToLowerInvariant()
     $Mailboxes = @($Mailboxes | ForEach-Object { $_.ToLowerInvariant() })
@@ -180,6 +184,19 @@ function Sync-UcxExchangeAccess {
             foreach ($mailbox in @($PreviousState['previous'][$setting].Keys)) { $recorded[$setting][$mailbox] = $PreviousState['previous'][$setting][$mailbox] }
         }
         if ($PreviousState['previous'].Contains('organization')) { $previousOrganization = $PreviousState['previous']['organization'] }
+    }
+    # The original record counts only for this principal; it fills in what no earlier successful run recorded.
+    $originalMailboxes = @{}
+    if ($null -ne $Original -and [string]$Original['appId'] -eq $AppId -and ([string]$Original['servicePrincipalObjectId']).ToLowerInvariant() -eq $ServicePrincipalObjectId) {
+        if ($null -eq $previousPrincipal) { $previousPrincipal = $Original['servicePrincipal'] }
+        if ($null -eq $previousOrganization -and $SmtpAuth -eq 'organization') { $previousOrganization = $Original['organization'] }
+        foreach ($mailbox in @($Original['mailboxes'].Keys)) {
+            $entry = ConvertFrom-UcxOriginalEntry $Original['mailboxes'][$mailbox]
+            $originalMailboxes[$mailbox] = $entry
+            foreach ($setting in $script:MailboxSettingNames) {
+                if ($Mailboxes -contains $mailbox -and $entry.Contains($setting) -and -not $recorded[$setting].Contains($mailbox)) { $recorded[$setting][$mailbox] = $entry[$setting] }
+            }
+        }
     }
 
     if ($null -ne $PreviousState -and -not $samePrincipal) {
@@ -208,7 +225,7 @@ function Sync-UcxExchangeAccess {
         # By AppId: the object id property is ObjectId in current output and ServiceId in older output.
         if ($PSCmdlet.ShouldProcess($AppId, "Set-ServicePrincipal -DisplayName $ServicePrincipalName")) {
             Invoke-UcxExchangeStep -Step 'Set-ServicePrincipal' -RetryNotFound -Action {
-                Set-ServicePrincipal -Identity $AppId -DisplayName $ServicePrincipalName -Confirm:$false | Out-Null
+                Set-ServicePrincipal -Identity $AppId -DisplayName $ServicePrincipalName -Confirm:$false -ErrorAction Stop | Out-Null
             }
             Add-UcxChange -Report $report -Cmdlet 'Set-ServicePrincipal' -Identity $AppId -Detail "-DisplayName $ServicePrincipalName"
         }
@@ -233,12 +250,16 @@ function Sync-UcxExchangeAccess {
         $casFound[$mailbox] = Get-UcxCasMailboxSetting -Mailbox $mailbox
         $hasFullAccess = $false
         if ($principalExists) { $hasFullAccess = Test-UcxFullAccess -Mailbox $mailbox -PrincipalKey $principalKey }
-        if ($previousGranted -contains $mailbox -or -not $hasFullAccess -or -not $principalWasPresent) { $granted.Add($mailbox) }
+        # Ownership comes from before ucx-mail's first write: the earlier record, else the original record, else this read.
+        $owned = $previousGranted -contains $mailbox -or -not $principalWasPresent
+        if (-not $owned -and $originalMailboxes.ContainsKey($mailbox) -and $originalMailboxes[$mailbox].Contains('fullAccess')) { $owned = -not [bool]$originalMailboxes[$mailbox]['fullAccess'] }
+        elseif (-not $owned) { $owned = -not $hasFullAccess }
+        if ($owned) { $granted.Add($mailbox) }
         if (-not $hasFullAccess -and $PSCmdlet.ShouldProcess($mailbox, "Add-MailboxPermission FullAccess for $ServicePrincipalObjectId")) {
             # Right after New-ServicePrincipal the principal can be "not found" for minutes: retry within the budget.
             $addWarnings = New-Object System.Collections.Generic.List[object]
             Invoke-UcxExchangeStep -Step "Add-MailboxPermission $mailbox" -RetryNotFound -Action {
-                Add-MailboxPermission -Identity $mailbox -User $ServicePrincipalObjectId -AccessRights FullAccess -AutoMapping:$false -Confirm:$false -WarningAction SilentlyContinue -WarningVariable addWarning | Out-Null
+                Add-MailboxPermission -Identity $mailbox -User $ServicePrincipalObjectId -AccessRights FullAccess -AutoMapping:$false -Confirm:$false -ErrorAction Stop -WarningAction SilentlyContinue -WarningVariable addWarning | Out-Null
                 foreach ($warning in @($addWarning)) { $addWarnings.Add($warning) }
             }
             # Exchange only warns when the grant exists already (the list had not shown it): nothing was written.
@@ -323,7 +344,7 @@ function New-UcxServicePrincipal {
     try {
         # The enterprise app may be minutes old: Exchange answers AADServicePrincipalNotFound until Entra has replicated it.
         Invoke-UcxExchangeStep -Step 'New-ServicePrincipal' -RetryNotFound -GiveUpHint $hint -Action {
-            New-ServicePrincipal -AppId $AppId -ObjectId $ServicePrincipalObjectId -DisplayName $ServicePrincipalName | Out-Null
+            New-ServicePrincipal -AppId $AppId -ObjectId $ServicePrincipalObjectId -DisplayName $ServicePrincipalName -Confirm:$false -ErrorAction Stop | Out-Null
         }
     } catch {
         $failure = $_

@@ -43,7 +43,7 @@ function Remove-UcxFullAccessGrant {
     if (-not $PSCmdlet.ShouldProcess($Mailbox, "Remove FullAccess of $User")) { return }
     $removeWarnings = New-Object System.Collections.Generic.List[object]
     Invoke-UcxExchangeStep -Step "Remove-MailboxPermission $Mailbox" -RetryNotFound -Action {
-        Remove-MailboxPermission -Identity $Mailbox -User $User -AccessRights FullAccess -Confirm:$false -WarningAction SilentlyContinue -WarningVariable removeWarning | Out-Null
+        Remove-MailboxPermission -Identity $Mailbox -User $User -AccessRights FullAccess -Confirm:$false -ErrorAction Stop -WarningAction SilentlyContinue -WarningVariable removeWarning | Out-Null
         foreach ($warning in @($removeWarning)) { $removeWarnings.Add($warning) }
     }
     foreach ($warning in $removeWarnings) { Write-UcxLog "Remove-MailboxPermission $Mailbox`: $warning" }
@@ -77,7 +77,7 @@ function Remove-UcxPrincipalGrant {
         # By AppId: the object id property is ObjectId in current output and ServiceId in older output.
         if ($PSCmdlet.ShouldProcess($appId, 'Remove-ServicePrincipal')) {
             Invoke-UcxExchangeStep -Step 'Remove-ServicePrincipal' -RetryNotFound -Action {
-                Remove-ServicePrincipal -Identity $appId -Confirm:$false | Out-Null
+                Remove-ServicePrincipal -Identity $appId -Confirm:$false -ErrorAction Stop | Out-Null
             }
             Add-UcxChange -Report $Report -Cmdlet 'Remove-ServicePrincipal' -Identity $appId
         }
@@ -85,7 +85,7 @@ function Remove-UcxPrincipalGrant {
         $name = [string]$originalPrincipal['displayName']
         if ($PSCmdlet.ShouldProcess($appId, "Rename service principal back to '$name'")) {
             Invoke-UcxExchangeStep -Step 'Set-ServicePrincipal' -RetryNotFound -Action {
-                Set-ServicePrincipal -Identity $appId -DisplayName $name -Confirm:$false | Out-Null
+                Set-ServicePrincipal -Identity $appId -DisplayName $name -Confirm:$false -ErrorAction Stop | Out-Null
             }
             Add-UcxChange -Report $Report -Cmdlet 'Set-ServicePrincipal' -Identity $appId -Detail "-DisplayName $name"
         }

@@ -25,6 +25,22 @@ function Reset-UcxRetryBudget {
     }
 }
 
+function Test-UcxNotFoundError {
+    <#
+    .SYNOPSIS
+        Tells whether an Exchange error says that an object does not exist (yet).
+    .DESCRIPTION
+        By the exception type ManagementObjectNotFoundException, which the REST module puts in its message as
+        Ex<hex>|<type>|<text> and remoting puts in the exception, or by the texts Exchange uses: "couldn't be found",
+        "Couldn't find object", "wasn't found" and their variants. The text is not documented, so each form counts.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Message, [AllowNull()] [Exception] $Exception)
+    if ($null -ne $Exception -and $Exception.GetType().Name -eq 'ManagementObjectNotFoundException') { return $true }
+    $Message -match "ManagementObjectNotFoundException|couldn't be found|could not be found|couldn't find object|could not find object|wasn't found|was not found|does not exist"
+}
+
 function Get-UcxTransientReason {
     <#
     .SYNOPSIS
@@ -32,12 +48,12 @@ function Get-UcxTransientReason {
     #>
     [CmdletBinding()]
     [OutputType([string])]
-    param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Message, [switch] $RetryNotFound)
+    param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Message, [switch] $RetryNotFound, [AllowNull()] [Exception] $Exception)
     # "Micro delay applied" is only a warning (the cmdlet still ran), so it is not listed here.
     if ($Message -match 'throttl|server (is )?busy|too many (requests|concurrent)|\(429\)|try again later') { return 'throttled' }
     # New-ServicePrincipal checks -ObjectId against Entra, which may not have replicated a new enterprise application yet.
     if ($RetryNotFound -and $Message -match 'AADServicePrincipalNotFound') { return 'Entra has not replicated the enterprise application yet' }
-    if ($RetryNotFound -and $Message -match "couldn't be found|could not be found|wasn't found|was not found|does not exist") { return 'not found yet' }
+    if ($RetryNotFound -and (Test-UcxNotFoundError -Message $Message -Exception $Exception)) { return 'not found yet' }
     $null
 }
 
@@ -65,7 +81,7 @@ function Invoke-UcxExchangeStep {
             return (& $Action)
         } catch {
             $message = $_.Exception.Message
-            $reason = Get-UcxTransientReason -Message $message -RetryNotFound:$RetryNotFound
+            $reason = Get-UcxTransientReason -Message $message -RetryNotFound:$RetryNotFound -Exception $_.Exception
             if ($null -eq $reason) { throw }
             $nominalMs = [Math]::Min($script:RetryFirstDelayMs * [Math]::Pow(2, $attempt), $script:RetryMaxDelayMs)
             $budget = $script:RetryBudget

@@ -1,4 +1,4 @@
-# Run: the one entry point the command resource starts: settings, one connection, apply or remove, one JSON line.
+# Run: the one entry point the command resources start: settings, one connection, record, apply or remove, one JSON line.
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
@@ -7,7 +7,7 @@ function Invoke-UcxMailExchange {
     .SYNOPSIS
         The entry point the Pulumi command resource runs: read settings, connect once, apply or remove, print one JSON line.
     .PARAMETER Operation
-        apply (create and update) or remove (delete).
+        record (the read-only original-state command), apply (create and update) or remove (delete).
     .OUTPUTS
         The process exit code: 0 done, 1 a step failed, 2 bad input, 3 could not connect.
     #>
@@ -15,21 +15,27 @@ function Invoke-UcxMailExchange {
     [OutputType([int])]
     param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Operation)
     try {
-        if ($Operation -notin @('apply', 'remove')) {
-            throw (New-UcxFailure -ErrorId 'UcxMailExchange.BadInput' -Message "The operation must be 'apply' or 'remove' (got '$Operation'), given as the script's argument or UCX_EXCHANGE_OPERATION.")
+        if ($Operation -notin @('record', 'apply', 'remove')) {
+            throw (New-UcxFailure -ErrorId 'UcxMailExchange.BadInput' -Message "The operation must be 'record', 'apply' or 'remove' (got '$Operation'), given as the script's argument or UCX_EXCHANGE_OPERATION.")
         }
         $settings = Get-UcxExchangeSetting
-        $previousState = ConvertFrom-UcxExchangeState -Json $env:PULUMI_COMMAND_STDOUT
-        Reset-UcxRetryBudget -MaxWaitMinutes $settings.MaxWaitMinutes -TimeScale $settings.TimeScale
-        try { Invoke-UcxQuietly { Import-Module ExchangeOnlineManagement -ErrorAction Stop -Verbose:$false } }
-        catch {
-            throw (New-UcxFailure -ErrorId 'UcxMailExchange.BadInput' -Message 'The ExchangeOnlineManagement module is not installed; run: Install-Module ExchangeOnlineManagement -Scope CurrentUser.')
+        $previousState = $null
+        $original = $null
+        if ($Operation -eq 'record') {
+            $previousState = ConvertFrom-UcxOriginalRecord -Json $env:PULUMI_COMMAND_STDOUT -Source 'PULUMI_COMMAND_STDOUT'
+        } else {
+            $previousState = ConvertFrom-UcxExchangeState -Json $env:PULUMI_COMMAND_STDOUT
+            # Delete needs no original: the last successful apply recorded everything it must restore.
+            if ($Operation -eq 'apply') { $original = ConvertFrom-UcxOriginalRecord -Json $env:UCX_EXCHANGE_ORIGINAL -Source 'UCX_EXCHANGE_ORIGINAL' }
         }
+        Reset-UcxRetryBudget -MaxWaitMinutes $settings.MaxWaitMinutes -TimeScale $settings.TimeScale
+        Import-UcxExchangeModule
     } catch {
         [Console]::Error.WriteLine('ucx-mail exchange: ' + (Hide-UcxSecret $_.Exception.Message))
         return 2
     }
-    $settings.CommandName = Get-UcxRequiredCmdlet -Operation $Operation -Settings $settings -PreviousState $previousState
+    if ($Operation -eq 'record') { $settings.CommandName = Get-UcxOriginalCmdlet -Settings $settings }
+    else { $settings.CommandName = Get-UcxRequiredCmdlet -Operation $Operation -Settings $settings -PreviousState $previousState }
     try { Connect-UcxExchangeOnline -Settings $settings }
     catch {
         [Console]::Error.WriteLine('ucx-mail exchange: ' + (Hide-UcxSecret $_.Exception.Message))
@@ -41,8 +47,10 @@ function Invoke-UcxMailExchange {
         Assert-UcxCmdletAvailable -Name $settings.CommandName
         # Warnings and other streams go to stderr: stdout carries nothing but the JSON line.
         $output = & {
-            if ($Operation -eq 'apply') {
-                Sync-UcxExchangeAccess -AppId $settings.AppId -ServicePrincipalObjectId $settings.ServicePrincipalObjectId -ServicePrincipalName $settings.ServicePrincipalName -Mailboxes $settings.Mailboxes -SmtpAuth $settings.SmtpAuth -MailboxProtocols $settings.MailboxProtocols -Permissions $settings.Permissions -PreviousState $previousState
+            if ($Operation -eq 'record') {
+                Get-UcxExchangeOriginal -AppId $settings.AppId -ServicePrincipalObjectId $settings.ServicePrincipalObjectId -Mailboxes $settings.Mailboxes -SmtpAuth $settings.SmtpAuth -Previous $previousState
+            } elseif ($Operation -eq 'apply') {
+                Sync-UcxExchangeAccess -AppId $settings.AppId -ServicePrincipalObjectId $settings.ServicePrincipalObjectId -ServicePrincipalName $settings.ServicePrincipalName -Mailboxes $settings.Mailboxes -SmtpAuth $settings.SmtpAuth -MailboxProtocols $settings.MailboxProtocols -Permissions $settings.Permissions -PreviousState $previousState -Original $original
             } else {
                 Remove-UcxExchangeAccess -PreviousState $previousState
             }

@@ -27,6 +27,8 @@ function New-FakeExchangeTenant {
         Cmdlets the connecting identity's Exchange roles do not grant: Connect-ExchangeOnline never imports them.
     .PARAMETER MicroDelayEvery
         Every n-th cmdlet call warns "Micro delay applied" and still runs.
+    .PARAMETER FailWriteAt
+        The n-th write cmdlet call from now fails once, before it applies anything (fault injection).
     .PARAMETER ExchangeEnvironment
         The cloud the tenant lives in, as Connect-ExchangeOnline -ExchangeEnvironmentName names it.
     #>
@@ -49,6 +51,7 @@ function New-FakeExchangeTenant {
         [int] $EntraLagCalls = 0,
         [string[]] $MissingCmdlets = @(),
         [int] $MicroDelayEvery = 0,
+        [int] $FailWriteAt = 0,
         [ValidateSet('O365Default', 'O365USGovGCCHigh', 'O365USGovDoD', 'O365China')] [string] $ExchangeEnvironment = 'O365Default'
     )
     $mailboxTable = [ordered]@{}
@@ -64,7 +67,7 @@ function New-FakeExchangeTenant {
             organization = $Organization; exchangeEnvironment = $ExchangeEnvironment; propagationCalls = $PropagationCalls; throttleEvery = $ThrottleEvery
             principalIdProperty = $PrincipalIdProperty; permissionUserForm = $PermissionUserForm
             entraServicePrincipals = $(if ($PSBoundParameters.ContainsKey('EntraServicePrincipals')) { , @($EntraServicePrincipals) } else { $null })
-            entraLagCalls = $EntraLagCalls; missingCmdlets = @($MissingCmdlets); microDelayEvery = $MicroDelayEvery
+            entraLagCalls = $EntraLagCalls; missingCmdlets = @($MissingCmdlets); microDelayEvery = $MicroDelayEvery; failWriteAt = $FailWriteAt
             connectError = $(if ($ConnectError) { $ConnectError } else { $null })
             expected     = [ordered]@{
                 appId = $Expected['appId']; certificatePassword = $Expected['certificatePassword']
@@ -78,6 +81,8 @@ function New-FakeExchangeTenant {
         callCount         = 0
         calls             = [ordered]@{}
         writes            = @()
+        writeAttempts     = 0
+        faults            = @()
         connects          = @()
         disconnects       = 0
     }

@@ -12,19 +12,50 @@
 # Like the REST module (v3), the Exchange cmdlets exist only after Connect-ExchangeOnline, which imports them into a
 # temporary module: with -CommandName only the named ones, and never one that config.missingCmdlets (the identity's
 # roles) withholds, so calling any other raises PowerShell's own "The term 'X' is not recognized ..." error.
+# Service errors are non-terminating, as in the REST module's generated cmdlets (see Write-FakeServiceError); this module
+# therefore sets no $ErrorActionPreference of its own: like a real module, its cmdlets see the caller's -ErrorAction or
+# the global preference, never a script's own (PowerShell/PowerShell#4568).
 Set-StrictMode -Version Latest
-$ErrorActionPreference = 'Stop'
 
 $script:Session = $null
 
 function Read-FakeTenant {
     $path = $env:UCX_FAKE_EXO_STATE
     if ([string]::IsNullOrEmpty($path)) { throw 'fake ExchangeOnlineManagement: UCX_FAKE_EXO_STATE is not set' }
-    Get-Content -LiteralPath $path -Raw | ConvertFrom-Json -AsHashtable
+    Get-Content -LiteralPath $path -Raw -ErrorAction Stop | ConvertFrom-Json -AsHashtable
 }
 
 function Save-FakeTenant([hashtable] $Tenant) {
-    Set-Content -LiteralPath $env:UCX_FAKE_EXO_STATE -Value ($Tenant | ConvertTo-Json -Depth 20) -Encoding utf8
+    Set-Content -LiteralPath $env:UCX_FAKE_EXO_STATE -Value ($Tenant | ConvertTo-Json -Depth 20) -Encoding utf8 -ErrorAction Stop
+}
+
+# The exception types the fake reports. ManagementObjectNotFoundException: PowerShell/PowerShell#19793 (Exchange's
+# "object 'x' couldn't be found on '<server>'"); the others name the kind of failure and no script may depend on them.
+$script:NotFoundType = 'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException'
+$script:TaskType = 'Microsoft.Exchange.Configuration.Tasks.TaskException'
+
+function Write-FakeServiceError {
+    # The REST module (v3) reports a service error as a NON-terminating error "Write-ErrorMessage : Ex<hex>|<exception
+    # type>|<text>" (ucx-mail issue 17; public reports of Ex6F9304|...ManagementObjectNotFoundException|...), so it honours
+    # the caller's -ErrorAction or the global $ErrorActionPreference and, under Continue, the caller's script runs on.
+    # The hex code is an opaque id: derived here from the text so it is stable, and never read by ucx-mail.
+    param([Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet, [Parameter(Mandatory)] [string] $Type, [Parameter(Mandatory)] [string] $Text, [hashtable] $Tenant)
+    if ($null -ne $Tenant) { Save-FakeTenant $Tenant }
+    $sum = 0
+    foreach ($character in ($Type + $Text).ToCharArray()) { $sum = ($sum * 31 + [int]$character) % 0xFFFFFF }
+    $exception = [System.Exception]::new(('Ex{0:X6}|{1}|{2}' -f $sum, $Type, $Text))
+    $Cmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($exception, "Write-ErrorMessage,$Type", 'NotSpecified', $null))
+}
+
+function Test-FakeInjectedFault {
+    # Fault injection for the tests: config.failWriteAt = n makes the n-th write from now fail once, before it applies.
+    param([Parameter(Mandatory)] [hashtable] $Tenant, [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet, [Parameter(Mandatory)] [string] $Name)
+    $Tenant.writeAttempts = [int]$Tenant['writeAttempts'] + 1
+    if ([int]$Tenant.config['failWriteAt'] -ne [int]$Tenant.writeAttempts) { return $false }
+    $Tenant.config.failWriteAt = 0
+    $Tenant.faults += , $Name
+    Write-FakeServiceError -Cmdlet $Cmdlet -Type $script:TaskType -Text "$Name failed: injected fault, nothing was changed." -Tenant $Tenant
+    $true
 }
 
 function ConvertTo-FakeRecord([System.Collections.IDictionary] $Bound) {
@@ -82,21 +113,26 @@ function Find-FakePrincipal([hashtable] $Tenant, [string] $Identity) {
     $null
 }
 
-function Resolve-FakeUser([hashtable] $Tenant, [string] $User) {
+function Resolve-FakeUser([hashtable] $Tenant, [string] $User, [System.Management.Automation.PSCmdlet] $Cmdlet) {
     $principal = Find-FakePrincipal $Tenant $User
     if ($null -ne $principal) { return @{ Key = $principal.ObjectId; Display = $principal.DisplayName } }
     if ($Tenant.mailboxes.ContainsKey($User.ToLowerInvariant())) { return @{ Key = $User.ToLowerInvariant(); Display = $User } }
-    Save-FakeTenant $Tenant
-    throw "User or group `"$User`" wasn't found. Please make sure you've typed it correctly."
+    Write-FakeServiceError -Cmdlet $Cmdlet -Type $script:NotFoundType -Text "User or group `"$User`" wasn't found. Please make sure you've typed it correctly." -Tenant $Tenant
+    $null
 }
 
-function Get-FakeMailbox([hashtable] $Tenant, [string] $Identity) {
+function Get-FakeMailbox([hashtable] $Tenant, [string] $Identity, [System.Management.Automation.PSCmdlet] $Cmdlet) {
     $key = $Identity.ToLowerInvariant()
     if (-not $Tenant.mailboxes.ContainsKey($key)) {
-        Save-FakeTenant $Tenant
-        throw "The operation couldn't be performed because object '$Identity' couldn't be found on 'FAKEPR01A001.PROD.OUTLOOK.COM'."
+        Write-FakeNotFound -Cmdlet $Cmdlet -Identity $Identity -Tenant $Tenant
+        return $null
     }
     $Tenant.mailboxes[$key]
+}
+
+function Write-FakeNotFound([System.Management.Automation.PSCmdlet] $Cmdlet, [string] $Identity, [hashtable] $Tenant) {
+    # Text and type as quoted in PowerShell/PowerShell#19793.
+    Write-FakeServiceError -Cmdlet $Cmdlet -Type $script:NotFoundType -Text "The operation couldn't be performed because object '$Identity' couldn't be found on 'FAKEPR01A001.PROD.OUTLOOK.COM'." -Tenant $Tenant
 }
 
 # The fake's own table, independent of the code under test: each -ExchangeEnvironmentName and the audience its tokens
@@ -215,7 +251,7 @@ function Get-ServicePrincipal {
     if ($Identity) {
         $principal = Find-FakePrincipal $tenant $Identity
         Save-FakeTenant $tenant
-        if ($null -eq $principal) { throw "The operation couldn't be performed because object '$Identity' couldn't be found on 'FAKEPR01A001.PROD.OUTLOOK.COM'." }
+        if ($null -eq $principal) { Write-FakeNotFound $PSCmdlet $Identity; return }
         return (ConvertTo-FakePrincipalView $tenant $principal)
     }
     # An empty identity lists every service principal in the tenant.
@@ -236,6 +272,7 @@ function New-ServicePrincipal {
     [CmdletBinding(SupportsShouldProcess)]
     param([Parameter(Mandatory)] [string] $AppId, [string] $ObjectId, [string] $ServiceId, [string] $DisplayName, [string] $Organization)
     $tenant = Enter-FakeCall 'New-ServicePrincipal'
+    if (Test-FakeInjectedFault $tenant $PSCmdlet 'New-ServicePrincipal') { return }
     Add-FakeWrite $tenant 'New-ServicePrincipal' $PSBoundParameters
     if ($ServiceId) { Write-Warning 'The ServiceId parameter is deprecated; use ObjectId.' }
     $id = if ($ObjectId) { $ObjectId } else { $ServiceId }
@@ -245,13 +282,13 @@ function New-ServicePrincipal {
     $known = ($null -eq $tenant.config['entraServicePrincipals']) -or @($entra | Where-Object { $_.ObjectId -eq $id -and $_.AppId -eq $AppId }).Count -gt 0
     if ([int]$tenant.config['entraLagCalls'] -gt 0) { $tenant.config.entraLagCalls = [int]$tenant.config.entraLagCalls - 1; $known = $false }
     if (-not $known) {
-        Save-FakeTenant $tenant
-        throw "AADServicePrincipalNotFound. No ServicePrincipal with Object Id '$id' and App Id '$AppId' is registered in Azure Active Directory."
+        Write-FakeServiceError -Cmdlet $PSCmdlet -Type $script:TaskType -Text "AADServicePrincipalNotFound. No ServicePrincipal with Object Id '$id' and App Id '$AppId' is registered in Azure Active Directory." -Tenant $tenant
+        return
     }
     if (@($tenant.servicePrincipals | Where-Object { $_.AppId -eq $AppId -or $_.ObjectId -eq $id }).Count -gt 0) {
-        Save-FakeTenant $tenant
         # The duplicate reply is undocumented: the script must learn the outcome by listing principals again, not from this text.
-        throw "A service principal with AppId '$AppId' already exists."
+        Write-FakeServiceError -Cmdlet $PSCmdlet -Type $script:TaskType -Text "A service principal with AppId '$AppId' already exists." -Tenant $tenant
+        return
     }
     $principal = @{ AppId = $AppId; ObjectId = $id; DisplayName = $(if ($DisplayName) { $DisplayName } else { $AppId }); Identity = $id; pendingCalls = [int]$tenant.config.propagationCalls }
     $tenant.servicePrincipals += , $principal
@@ -261,22 +298,24 @@ function New-ServicePrincipal {
 
 function Set-ServicePrincipal {
     [CmdletBinding(SupportsShouldProcess)]
-    param([Parameter(Mandatory)] [string] $Identity, [string] $DisplayName, [string] $Organization)
+    param([Parameter(Mandatory, Position = 0)] [string] $Identity, [string] $DisplayName)
     $tenant = Enter-FakeCall 'Set-ServicePrincipal'
+    if (Test-FakeInjectedFault $tenant $PSCmdlet 'Set-ServicePrincipal') { return }
     Add-FakeWrite $tenant 'Set-ServicePrincipal' $PSBoundParameters
     $principal = Find-FakePrincipal $tenant $Identity
-    if ($null -eq $principal) { Save-FakeTenant $tenant; throw "The operation couldn't be performed because object '$Identity' couldn't be found on 'FAKEPR01A001.PROD.OUTLOOK.COM'." }
+    if ($null -eq $principal) { Write-FakeNotFound $PSCmdlet $Identity $tenant; return }
     $principal.DisplayName = $DisplayName
     Save-FakeTenant $tenant
 }
 
 function Remove-ServicePrincipal {
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
-    param([Parameter(Mandatory)] [string] $Identity, [string] $Organization)
+    param([Parameter(Mandatory, Position = 0)] [string] $Identity)
     $tenant = Enter-FakeCall 'Remove-ServicePrincipal'
+    if (Test-FakeInjectedFault $tenant $PSCmdlet 'Remove-ServicePrincipal') { return }
     Add-FakeWrite $tenant 'Remove-ServicePrincipal' $PSBoundParameters
     $principal = Find-FakePrincipal $tenant $Identity
-    if ($null -eq $principal) { Save-FakeTenant $tenant; throw "The operation couldn't be performed because object '$Identity' couldn't be found on 'FAKEPR01A001.PROD.OUTLOOK.COM'." }
+    if ($null -eq $principal) { Write-FakeNotFound $PSCmdlet $Identity $tenant; return }
     $tenant.servicePrincipals = @($tenant.servicePrincipals | Where-Object { $_.ObjectId -ne $principal.ObjectId })
     Save-FakeTenant $tenant
 }
@@ -285,7 +324,8 @@ function Get-MailboxPermission {
     [CmdletBinding()]
     param([Parameter(Mandatory, Position = 0)] [string] $Identity, [string] $User, [switch] $Owner)
     $tenant = Enter-FakeCall 'Get-MailboxPermission'
-    $mailbox = Get-FakeMailbox $tenant $Identity
+    $mailbox = Get-FakeMailbox $tenant $Identity $PSCmdlet
+    if ($null -eq $mailbox) { return }
     $entries = @(
         [pscustomobject]@{ Identity = $Identity; User = 'NT AUTHORITY\SELF'; AccessRights = @('FullAccess', 'ReadPermission'); IsInherited = $false; Deny = $false; InheritanceType = 'All'; UserSid = 'S-1-5-10'; UserKey = '' }
         [pscustomobject]@{ Identity = $Identity; User = 'FAKEPR01A001\Organization Management'; AccessRights = @('FullAccess'); IsInherited = $true; Deny = $true; InheritanceType = 'All'; UserSid = 'S-1-5-21-1-2-3-1001'; UserKey = '' }
@@ -304,10 +344,7 @@ function Get-MailboxPermission {
     if ($User) {
         # -User takes mailbox users, mail users and security groups; a service principal is not one of them.
         $key = $User.ToLowerInvariant()
-        if (-not $tenant.mailboxes.ContainsKey($key)) {
-            Save-FakeTenant $tenant
-            throw "The operation couldn't be performed because object '$User' couldn't be found on 'FAKEPR01A001.PROD.OUTLOOK.COM'."
-        }
+        if (-not $tenant.mailboxes.ContainsKey($key)) { Write-FakeNotFound $PSCmdlet $User $tenant; return }
         $entries = @($entries | Where-Object { $_.UserKey -eq $key })
     }
     Save-FakeTenant $tenant
@@ -321,9 +358,12 @@ function Add-MailboxPermission {
         [Parameter(Mandatory)] [string[]] $AccessRights, [bool] $AutoMapping = $true, [string] $InheritanceType
     )
     $tenant = Enter-FakeCall 'Add-MailboxPermission'
+    if (Test-FakeInjectedFault $tenant $PSCmdlet 'Add-MailboxPermission') { return }
     Add-FakeWrite $tenant 'Add-MailboxPermission' $PSBoundParameters
-    $mailbox = Get-FakeMailbox $tenant $Identity
-    $resolved = Resolve-FakeUser $tenant $User
+    $mailbox = Get-FakeMailbox $tenant $Identity $PSCmdlet
+    if ($null -eq $mailbox) { return }
+    $resolved = Resolve-FakeUser $tenant $User $PSCmdlet
+    if ($null -eq $resolved) { return }
     $existing = @($mailbox.permissions | Where-Object { $_.User -eq $resolved.Key -and @($_.AccessRights) -contains $AccessRights[0] })
     if ($existing.Count -gt 0) {
         Save-FakeTenant $tenant
@@ -342,9 +382,12 @@ function Remove-MailboxPermission {
         [Parameter(Mandatory)] [string[]] $AccessRights, [string] $InheritanceType
     )
     $tenant = Enter-FakeCall 'Remove-MailboxPermission'
+    if (Test-FakeInjectedFault $tenant $PSCmdlet 'Remove-MailboxPermission') { return }
     Add-FakeWrite $tenant 'Remove-MailboxPermission' $PSBoundParameters
-    $mailbox = Get-FakeMailbox $tenant $Identity
-    $resolved = Resolve-FakeUser $tenant $User
+    $mailbox = Get-FakeMailbox $tenant $Identity $PSCmdlet
+    if ($null -eq $mailbox) { return }
+    $resolved = Resolve-FakeUser $tenant $User $PSCmdlet
+    if ($null -eq $resolved) { return }
     $kept = @($mailbox.permissions | Where-Object { -not ($_.User -eq $resolved.Key -and @($_.AccessRights) -contains $AccessRights[0]) })
     if ($kept.Count -eq @($mailbox.permissions).Count) {
         Write-Warning "Can't remove the access control entry on the object `"$Identity`" for account `"$($resolved.Display)`" because the ACE doesn't exist on the object."
@@ -362,7 +405,8 @@ function Get-CASMailbox {
         Save-FakeTenant $tenant
         return @($tenant.mailboxes.Keys | ForEach-Object { ConvertTo-FakeCasMailboxView $_ $tenant.mailboxes[$_] })
     }
-    $mailbox = Get-FakeMailbox $tenant $Identity
+    $mailbox = Get-FakeMailbox $tenant $Identity $PSCmdlet
+    if ($null -eq $mailbox) { return }
     Save-FakeTenant $tenant
     ConvertTo-FakeCasMailboxView $Identity $mailbox
 }
@@ -382,8 +426,10 @@ function Set-CASMailbox {
         [bool] $ImapEnabled, [bool] $PopEnabled
     )
     $tenant = Enter-FakeCall 'Set-CASMailbox'
+    if (Test-FakeInjectedFault $tenant $PSCmdlet 'Set-CASMailbox') { return }
     Add-FakeWrite $tenant 'Set-CASMailbox' $PSBoundParameters
-    $mailbox = Get-FakeMailbox $tenant $Identity
+    $mailbox = Get-FakeMailbox $tenant $Identity $PSCmdlet
+    if ($null -eq $mailbox) { return }
     if ($PSBoundParameters.ContainsKey('SmtpClientAuthenticationDisabled')) { $mailbox.smtpClientAuthenticationDisabled = $SmtpClientAuthenticationDisabled }
     if ($PSBoundParameters.ContainsKey('ImapEnabled')) { $mailbox.imapEnabled = $ImapEnabled }
     if ($PSBoundParameters.ContainsKey('PopEnabled')) { $mailbox.popEnabled = $PopEnabled }
@@ -403,6 +449,7 @@ function Set-TransportConfig {
     [CmdletBinding(SupportsShouldProcess)]
     param([bool] $SmtpClientAuthenticationDisabled)
     $tenant = Enter-FakeCall 'Set-TransportConfig'
+    if (Test-FakeInjectedFault $tenant $PSCmdlet 'Set-TransportConfig') { return }
     Add-FakeWrite $tenant 'Set-TransportConfig' $PSBoundParameters
     if ($PSBoundParameters.ContainsKey('SmtpClientAuthenticationDisabled')) { $tenant.transportConfig.smtpClientAuthenticationDisabled = $SmtpClientAuthenticationDisabled }
     Save-FakeTenant $tenant
