@@ -230,7 +230,7 @@ Describe 'settings and module loading in this process' {
     }
     AfterAll {
         $env:PSModulePath = $script:SavedModulePath
-        Remove-Module UcxMailExchange, ExchangeOnlineManagement -ErrorAction SilentlyContinue
+        Remove-Module UcxMailExchange, ExchangeOnlineManagement, tmpEXO_fake -ErrorAction SilentlyContinue
     }
 
     It 'takes the PFX from UCX_EXCHANGE_LOCAL_CERTIFICATE_PATH on a machine where the stored path does not exist' {

@@ -1,6 +1,11 @@
 # The fake ExchangeOnlineManagement itself: the behaviours other suites (and the doctor) rely on, each as the real
 # service shows it (sources are named next to each behaviour in the fake).
 BeforeAll {
+    # Start from a fresh session, as each test here describes one: an earlier suite in this process may have left a
+    # fake Exchange session behind, and the runner's 'Stop' reaches modules through the global preference.
+    Remove-Module tmpEXO_fake, ExchangeOnlineManagement -ErrorAction SilentlyContinue
+    $script:SavedGlobalErrorAction = $global:ErrorActionPreference
+    $global:ErrorActionPreference = 'Continue'
     Import-Module (Join-Path $PSScriptRoot 'fake/FakeExchangeTenant.psm1') -Force
     $script:AppId = '0f4d6a1e-7c1b-4c53-9d6e-3a8b2f1c0a11'
     $script:ObjectId = '7a1e2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b'
@@ -15,6 +20,8 @@ BeforeAll {
         $path
     }
 }
+
+AfterAll { $global:ErrorActionPreference = $script:SavedGlobalErrorAction }
 
 Describe 'fake ExchangeOnlineManagement' {
     AfterEach {

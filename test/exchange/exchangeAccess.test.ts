@@ -4,7 +4,7 @@
 // The manual-mode script is run the same way after a Connect-ExchangeOnline.
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -18,6 +18,7 @@ import {
     EXCHANGE_ORIGINAL_VARIABLE,
     exchangeCommandOptions,
 } from "../../components/exchangeAccess";
+import { locatePinnedPowerShell, writePwshShim } from "../support/pinnedPowerShell";
 import { ofType, runProgram, type DeclaredResource, type ProgramRun } from "../support/program";
 
 const COMMAND = "command:local:Command";
@@ -261,9 +262,8 @@ interface ProcessResult {
     stderr: string;
 }
 
-const pwshAvailable =
-    spawnSync("dotnet", ["tool", "run", "pwsh", "-NoProfile", "-Command", "exit 0"], { cwd: PROJECT_ROOT }).status ===
-    0;
+const pinnedPowerShell = locatePinnedPowerShell();
+const pwshAvailable = pinnedPowerShell !== undefined;
 if (!pwshAvailable) {
     console.error("!!! pwsh (dotnet tool restore) is missing: the Exchange command was NOT run end to end.");
     if (process.env.CI === "true") throw new Error("pwsh is required on CI: run dotnet tool restore");
@@ -341,8 +341,7 @@ describe("the declared Exchange command, run end to end against the fake tenant"
         tenantFile = path.join(workDir, "tenant.json");
         newFakeTenant(tenantFile, { "fax@contoso.com": null, "notify@contoso.com": true }, ISSUED_TOKEN);
         // `pwsh` on PATH is the project's pinned PowerShell (.NET local tool).
-        const shim = path.join(workDir, "pwsh");
-        fs.writeFileSync(shim, `#!/bin/sh\nexec dotnet tool run pwsh "$@"\n`, { mode: 0o755 });
+        writePwshShim(workDir, pinnedPowerShell!);
         tokenServer = http.createServer((request, response) => {
             let body = "";
             request.on("data", (chunk) => (body += chunk));
@@ -536,7 +535,7 @@ describe("the declared Exchange command against the real service's behaviours", 
 
     before(() => {
         workDir = fs.mkdtempSync(path.join(os.tmpdir(), "ucx-exchange-real-"));
-        fs.writeFileSync(path.join(workDir, "pwsh"), `#!/bin/sh\nexec dotnet tool run pwsh "$@"\n`, { mode: 0o755 });
+        writePwshShim(workDir, pinnedPowerShell!);
         inherited = Object.fromEntries(
             Object.entries(process.env).filter(
                 (entry): entry is [string, string] => entry[1] !== undefined && !entry[0].startsWith("UCX_"),
