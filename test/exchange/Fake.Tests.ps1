@@ -4,6 +4,8 @@ BeforeAll {
     # Start from a fresh session, as each test here describes one: an earlier suite in this process may have left a
     # fake Exchange session behind, and the runner's 'Stop' reaches modules through the global preference.
     Remove-Module tmpEXO_fake, ExchangeOnlineManagement -ErrorAction SilentlyContinue
+    # A session imported -Global from inside another module can outlive both modules' removal: drop its cmdlets too.
+    Get-ChildItem -Path function: | Where-Object { $_.ModuleName -eq 'tmpEXO_fake' } | ForEach-Object { Remove-Item -LiteralPath "function:$($_.Name)" -Force -ErrorAction SilentlyContinue }
     $script:SavedGlobalErrorAction = $global:ErrorActionPreference
     $global:ErrorActionPreference = 'Continue'
     Import-Module (Join-Path $PSScriptRoot 'fake/FakeExchangeTenant.psm1') -Force
