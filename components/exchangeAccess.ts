@@ -74,26 +74,25 @@ export function exchangeCommandEnvironment(
 ): Record<string, pulumi.Input<string>> {
     const { connection } = args;
     const environment: Record<string, pulumi.Input<string>> = {
-        UCX_EXCHANGE_AUTH: connection.mode,
-        UCX_EXCHANGE_ORGANIZATION: connection.organization ?? "",
-        UCX_EXCHANGE_APP_ID: args.appId,
-        UCX_EXCHANGE_SP_OBJECT_ID: args.servicePrincipalObjectId,
-        UCX_EXCHANGE_SP_DISPLAY_NAME: args.servicePrincipalName,
-        UCX_EXCHANGE_MAILBOXES: JSON.stringify(args.mailboxes),
-        UCX_EXCHANGE_SMTP_AUTH: args.smtpAuth,
-        UCX_EXCHANGE_MAX_WAIT_MINUTES: String(connection.maxWaitMinutes),
-        UCX_EXCHANGE_PERMISSIONS: JSON.stringify(args.permissions ?? DEFAULT_PERMISSIONS),
-        UCX_EXCHANGE_MAILBOX_PROTOCOLS: args.mailboxProtocols ?? "enable",
+        [ENVIRONMENT.auth]: connection.mode,
+        [ENVIRONMENT.organization]: connection.organization ?? "",
+        [ENVIRONMENT.appId]: args.appId,
+        [ENVIRONMENT.servicePrincipalObjectId]: args.servicePrincipalObjectId,
+        [ENVIRONMENT.servicePrincipalName]: args.servicePrincipalName,
+        [ENVIRONMENT.mailboxes]: JSON.stringify(args.mailboxes),
+        [ENVIRONMENT.smtpAuth]: args.smtpAuth,
+        [ENVIRONMENT.maxWaitMinutes]: String(connection.maxWaitMinutes),
+        [ENVIRONMENT.permissions]: JSON.stringify(args.permissions ?? DEFAULT_PERMISSIONS),
+        [ENVIRONMENT.mailboxProtocols]: args.mailboxProtocols ?? "enable",
     };
     // Only a national cloud sets it: a public stack's command keeps exactly the environment it had before.
     if (connection.cloud !== undefined && connection.cloud !== "public")
         environment[ENVIRONMENT.cloud] = connection.cloud;
     if (connection.managedIdentityAccountId !== undefined)
-        environment.UCX_EXCHANGE_MANAGED_IDENTITY_ACCOUNT_ID = connection.managedIdentityAccountId;
-    if (connection.appId !== undefined) environment.UCX_EXCHANGE_AUTOMATION_APP_ID = connection.appId;
-    if (connection.certificatePath !== undefined)
-        environment.UCX_EXCHANGE_CERTIFICATE_PATH = connection.certificatePath;
-    if (connection.adminUpn !== undefined) environment.UCX_EXCHANGE_ADMIN_UPN = connection.adminUpn;
+        environment[ENVIRONMENT.managedIdentityAccountId] = connection.managedIdentityAccountId;
+    if (connection.appId !== undefined) environment[ENVIRONMENT.automationAppId] = connection.appId;
+    if (connection.certificatePath !== undefined) environment[ENVIRONMENT.certificatePath] = connection.certificatePath;
+    if (connection.adminUpn !== undefined) environment[ENVIRONMENT.adminUpn] = connection.adminUpn;
     return environment;
 }
 
@@ -183,10 +182,10 @@ export class ExchangeMailboxAccess extends pulumi.ComponentResource {
 
         const environment: Record<string, pulumi.Input<string>> = exchangeCommandEnvironment(args);
         if (args.connection.mode === "clientSecret" && args.clientSecret !== undefined) {
-            environment.UCX_EXCHANGE_CLIENT_SECRET = pulumi.secret(args.clientSecret);
+            environment[ENVIRONMENT.clientSecret] = pulumi.secret(args.clientSecret);
         }
         if (args.connection.mode === "certificate" && args.certificatePassword !== undefined) {
-            environment.UCX_EXCHANGE_CERTIFICATE_PASSWORD = pulumi.secret(args.certificatePassword);
+            environment[ENVIRONMENT.certificatePassword] = pulumi.secret(args.certificatePassword);
         }
 
         // The provider keeps stdout only when a step succeeds (pulumi-command local/commandController.go: run() returns

@@ -96,3 +96,32 @@ function listSources(entry: string): string[] {
     if (fs.statSync(entry).isFile()) return /\.(ts|ps1)$/.test(entry) ? [entry] : [];
     return fs.readdirSync(entry).flatMap((name) => listSources(path.join(entry, name)));
 }
+
+describe("one PowerShell settings reader for the Exchange steps and the doctor", () => {
+    const parts = fs
+        .readdirSync(path.join(ROOT, "components/exchange/parts"))
+        .filter((file) => file.endsWith(".ps1"))
+        .map((file) => read(`components/exchange/parts/${file}`));
+    const reader = parts.join("\n");
+
+    it("reads every variable by its contract name, and no name the contract lacks", () => {
+        const used = new Set(
+            [...reader.matchAll(/\$(?:names|script:UcxContract\.environment)\.(\w+)\b(?!\()/g)].map((m) => m[1]),
+        );
+        for (const key of used) assert.ok(key in ENVIRONMENT, `contract/ucx-mail.json environment has ${key}`);
+        const psKeys = Object.keys(ENVIRONMENT).filter((key) => key !== "about" && key !== "mailClientSecret");
+        for (const key of psKeys) assert.ok(used.has(key), `the reader reads ${key}`);
+        const literalReads = [...reader.matchAll(/& \$Read '([A-Z_]+)'/gi)].map((m) => m[1]);
+        assert.deepEqual(literalReads.sort(), ["UCX_EXCHANGE_TEST_AUTHORITY", "UCX_EXCHANGE_TEST_TIME_SCALE"]);
+    });
+
+    it("leaves no trace of the doctor's former UCX_DOCTOR_* variables", () => {
+        for (const folder of ["components", "tools", "docs"]) {
+            for (const file of fs.readdirSync(path.join(ROOT, folder), { recursive: true, encoding: "utf8" })) {
+                const full = path.join(ROOT, folder, file);
+                if (!fs.statSync(full).isFile()) continue;
+                assert.ok(!fs.readFileSync(full, "utf8").includes("UCX_DOCTOR_"), `${folder}/${file}`);
+            }
+        }
+    });
+});

@@ -4,8 +4,9 @@
 .DESCRIPTION
     pwsh -NoProfile -NonInteractive -File components/exchange/Invoke-UcxMailDoctor.ps1
 
-    Started by `npm run doctor -- --exchange <mode>`; every input comes from environment variables (UCX_DOCTOR_*, and the
-    secrets UCX_EXCHANGE_CERTIFICATE_PASSWORD, UCX_EXCHANGE_CLIENT_SECRET, EXO_ACCESS_TOKEN). Connects once with
+    Started by `npm run doctor -- --exchange <mode>`; every input comes from the Exchange steps' own environment
+    variables (UCX_EXCHANGE_*, and the secrets UCX_EXCHANGE_CERTIFICATE_PASSWORD, UCX_EXCHANGE_CLIENT_SECRET,
+    EXO_ACCESS_TOKEN), read by the same settings reader. Connects once with
     -CommandName and Get-* cmdlets only, so nothing can be written. ExchangeOnlineManagement is found through
     PSModulePath. Exit codes: 0 findings printed, 1 a failure printed.
 #>

@@ -412,6 +412,28 @@ describe("resolveDoctorOptions", () => {
         );
     });
 
+    it("takes the PFX from the flag, else this machine's UCX_EXCHANGE_LOCAL_CERTIFICATE_PATH, else the stack, as the steps do", () => {
+        const stack = {
+            exchangeOrganization: "fabrikam.onmicrosoft.com",
+            exchangeAppId: TENANT,
+            exchangeCertificatePath: "/home/runner/work/_temp/exo.pfx",
+            tenantId: TENANT,
+            applicationClientId: CLIENT,
+            mailboxes: ["fax@fabrikam.com"],
+        };
+        const pathOf = (argv: string[], env: Record<string, string>): string | undefined =>
+            resolveDoctorOptions(
+                parseDoctorFlags(["--stack", "prod", "--exchange", "certificate", ...argv]),
+                env,
+                stack,
+            ).exchange?.certificatePath;
+        const local = { ...ENV, UCX_EXCHANGE_LOCAL_CERTIFICATE_PATH: "/certs/here.pfx" };
+        assert.equal(pathOf([], ENV), stack.exchangeCertificatePath);
+        assert.equal(pathOf([], local), "/certs/here.pfx");
+        assert.equal(pathOf([], { ...ENV, UCX_EXCHANGE_LOCAL_CERTIFICATE_PATH: "  " }), stack.exchangeCertificatePath);
+        assert.equal(pathOf(["--exchange-certificate-path", "/certs/flag.pfx"], local), "/certs/flag.pfx");
+    });
+
     it("takes the object id from the flag first, then from the stack", () => {
         const stack = { servicePrincipalObjectId: "11111111-1111-4111-8111-111111111111" };
         const flag = "22222222-2222-4222-8222-222222222222";

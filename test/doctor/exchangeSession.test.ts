@@ -35,22 +35,35 @@ describe("finding pwsh and handing it the run", () => {
         assert.deepEqual([local.file, ...local.prefix], ["dotnet", "tool", "run", "pwsh"]);
     });
 
-    it("passes PSModulePath and the Exchange secrets through unchanged and puts every input in the environment", () => {
+    it("passes PSModulePath and the Exchange secrets through unchanged and puts every input in the steps' variables", () => {
         const base = {
             PATH: "/bin",
             PSModulePath: "/fake/first:/usr/share/modules",
             UCX_EXCHANGE_CERTIFICATE_PASSWORD: "pfx-password-value",
-            UCX_DOCTOR_EXCHANGE_ADMIN_UPN: "stale@contoso.com",
+            UCX_EXCHANGE_ADMIN_UPN: "stale@contoso.com",
+            UCX_EXCHANGE_LOCAL_CERTIFICATE_PATH: "/elsewhere/b.pfx",
         };
         const env = diagnosisEnvironment(REQUEST, base);
         assert.equal(env.PSModulePath, base.PSModulePath);
         assert.equal(env.UCX_EXCHANGE_CERTIFICATE_PASSWORD, "pfx-password-value");
-        assert.equal(env.UCX_DOCTOR_EXCHANGE_AUTH, "certificate");
+        assert.equal(env.UCX_EXCHANGE_AUTH, "certificate");
         assert.equal(env.UCX_EXCHANGE_CLOUD, "dod");
-        assert.equal(env.UCX_DOCTOR_EXCHANGE_AUTOMATION_APP_ID, REQUEST.exchange.appId);
-        assert.equal(env.UCX_DOCTOR_APP_ID, REQUEST.appId);
-        assert.deepEqual(JSON.parse(env.UCX_DOCTOR_MAILBOXES ?? ""), REQUEST.mailboxes);
-        assert.equal(env.UCX_DOCTOR_EXCHANGE_ADMIN_UPN, undefined, "a value this run does not set is removed");
+        assert.equal(env.UCX_EXCHANGE_ORGANIZATION, REQUEST.exchange.organization);
+        assert.equal(env.UCX_EXCHANGE_AUTOMATION_APP_ID, REQUEST.exchange.appId);
+        assert.equal(env.UCX_EXCHANGE_CERTIFICATE_PATH, REQUEST.exchange.certificatePath);
+        assert.equal(env.UCX_EXCHANGE_APP_ID, REQUEST.appId);
+        assert.deepEqual(JSON.parse(env.UCX_EXCHANGE_MAILBOXES ?? ""), REQUEST.mailboxes);
+        assert.equal(env.UCX_EXCHANGE_ADMIN_UPN, undefined, "a value this run does not set is removed");
+        assert.equal(
+            env.UCX_EXCHANGE_LOCAL_CERTIFICATE_PATH,
+            undefined,
+            "the path was already chosen; the reader must not override it",
+        );
+        assert.equal(
+            Object.keys(env).filter((name) => name.startsWith("UCX_DOCTOR_")).length,
+            0,
+            "no variables of the old doctor-only reader",
+        );
     });
 });
 

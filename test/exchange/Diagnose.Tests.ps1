@@ -153,8 +153,8 @@ Describe 'Invoke-UcxMailDoctor.ps1 (the doctor''s entry script) against the fake
     BeforeAll {
         function Invoke-DoctorEntry([string] $TenantPath, [hashtable] $Extra = @{}) {
             $variables = @{
-                UCX_FAKE_EXO_STATE = $TenantPath; UCX_DOCTOR_EXCHANGE_AUTH = 'accessToken'; UCX_DOCTOR_EXCHANGE_ORGANIZATION = 'contoso.onmicrosoft.com'
-                UCX_DOCTOR_APP_ID = $AppId; UCX_DOCTOR_MAILBOXES = "[`"$Mailbox`"]"; EXO_ACCESS_TOKEN = $AccessToken
+                UCX_FAKE_EXO_STATE = $TenantPath; UCX_EXCHANGE_AUTH = 'accessToken'; UCX_EXCHANGE_ORGANIZATION = 'contoso.onmicrosoft.com'
+                UCX_EXCHANGE_APP_ID = $AppId; UCX_EXCHANGE_MAILBOXES = "[`"$Mailbox`"]"; EXO_ACCESS_TOKEN = $AccessToken
             }
             foreach ($key in $Extra.Keys) { $variables[$key] = $Extra[$key] }
             $commandLine = @(Get-PwshCommandLine) + @('-NoProfile', '-NonInteractive', '-File', $DoctorEntry)
@@ -193,21 +193,27 @@ Describe 'Invoke-UcxMailDoctor.ps1 (the doctor''s entry script) against the fake
     }
     It 'bad input names the variable and its flag, before any connection' {
         $path = New-DiagnosisTenant
-        $run = Invoke-DoctorEntry $path @{ UCX_DOCTOR_APP_ID = 'not-a-guid' }
+        $run = Invoke-DoctorEntry $path @{ UCX_EXCHANGE_APP_ID = 'not-a-guid'; UCX_EXCHANGE_AUTH = 'interactve' }
         $run.Report.failure.stage | Should -Be 'input'
-        $run.Report.failure.message | Should -Match 'UCX_DOCTOR_APP_ID .*--client-id'
+        $run.Report.failure.message | Should -Match 'UCX_EXCHANGE_APP_ID .*\(--client-id\)'
+        $run.Report.failure.message | Should -Match 'UCX_EXCHANGE_AUTH must be certificate, clientSecret, accessToken, managedIdentity or interactive \(--exchange\)'
         @((Get-FakeExchangeTenant -Path $path).connects).Count | Should -Be 0
+    }
+    It 'reads only what the diagnosis needs: the steps'' own settings (principal, SMTP AUTH scope, wait) are neither needed nor checked' {
+        $run = Invoke-DoctorEntry (New-DiagnosisTenant) @{ UCX_EXCHANGE_SMTP_AUTH = 'everything'; UCX_EXCHANGE_MAX_WAIT_MINUTES = '999' }
+        $run.ExitCode | Should -Be 0 -Because $run.Stderr
     }
     It 'passes -ExchangeEnvironmentName for a national cloud, from the same UCX_EXCHANGE_CLOUD as the Exchange steps' {
         $path = New-DiagnosisTenant @{ Organization = 'contoso.onmicrosoft.us'; ExchangeEnvironment = 'O365USGovDoD' }
-        $run = Invoke-DoctorEntry $path @{ UCX_EXCHANGE_CLOUD = 'dod'; UCX_DOCTOR_EXCHANGE_ORGANIZATION = 'contoso.onmicrosoft.us' }
+        $run = Invoke-DoctorEntry $path @{ UCX_EXCHANGE_CLOUD = 'dod'; UCX_EXCHANGE_ORGANIZATION = 'contoso.onmicrosoft.us' }
         $run.ExitCode | Should -Be 0 -Because $run.Stderr
         (Get-FakeExchangeTenant -Path $path).connects[0].ExchangeEnvironmentName | Should -Be 'O365USGovDoD'
     }
-    It 'fails at connect, as the real service does, when a DoD tenant is asked for in the commercial cloud' {
+    It 'refuses a DoD tenant asked for in the commercial cloud as bad input naming --cloud, as the steps refuse it, before any connection' {
         $path = New-DiagnosisTenant @{ Organization = 'contoso.onmicrosoft.us'; ExchangeEnvironment = 'O365USGovDoD' }
-        $run = Invoke-DoctorEntry $path @{ UCX_DOCTOR_EXCHANGE_ORGANIZATION = 'contoso.onmicrosoft.us' }
-        $run.Report.failure.stage | Should -Be 'connect'
-        $run.Report.failure.message | Should -Match 'AADSTS900382'
+        $run = Invoke-DoctorEntry $path @{ UCX_EXCHANGE_ORGANIZATION = 'contoso.onmicrosoft.us' }
+        $run.Report.failure.stage | Should -Be 'input'
+        $run.Report.failure.message | Should -Match 'UCX_EXCHANGE_ORGANIZATION .*public cloud.*\(--exchange-organization, --cloud\)'
+        @((Get-FakeExchangeTenant -Path $path).connects).Count | Should -Be 0
     }
 }

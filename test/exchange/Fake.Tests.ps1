@@ -55,6 +55,15 @@ Describe 'fake ExchangeOnlineManagement' {
         Connect-ExchangeOnline -ManagedIdentity -ManagedIdentityAccountId $ManagedIdentityAccountId -Organization 'contoso.onmicrosoft.com' -ShowBanner:$false
         (Get-FakeExchangeTenant -Path $path).connects[-1].ManagedIdentityAccountId | Should -Be $ManagedIdentityAccountId
     }
+    It 'refuses a national tenant without its -ExchangeEnvironmentName (AADSTS900382), and connects with it' {
+        $path = Join-Path $TestDrive 'dod.json'
+        New-FakeExchangeTenant -Path $path -Organization 'contoso.onmicrosoft.us' -ExchangeEnvironment 'O365USGovDoD' -Mailboxes @{ 'fax@contoso.us' = $null } -Expected @{ managedIdentity = $true } | Out-Null
+        $env:UCX_FAKE_EXO_STATE = $path
+        Import-Module (Join-Path $PSScriptRoot 'fake/ExchangeOnlineManagement/ExchangeOnlineManagement.psm1') -Force
+        { Connect-ExchangeOnline -ManagedIdentity -Organization 'contoso.onmicrosoft.us' -ShowBanner:$false } | Should -Throw '*AADSTS900382*Cross Cloud*'
+        Connect-ExchangeOnline -ManagedIdentity -Organization 'contoso.onmicrosoft.us' -ExchangeEnvironmentName 'O365USGovDoD' -ShowBanner:$false
+        (Get-FakeExchangeTenant -Path $path).connects[-1].ExchangeEnvironmentName | Should -Be 'O365USGovDoD'
+    }
     It 'shows ImapEnabled and PopEnabled $true by default and $false where the CAS mailbox plan disabled them' {
         Use-FakeSession -Options @{ CasSettings = @{ 'deskless@contoso.com' = @{ imapEnabled = $false; popEnabled = $false } } } | Out-Null
         $fax = Get-CASMailbox -Identity 'fax@contoso.com'

@@ -454,16 +454,22 @@ function resolveExchangeOptions(
     const mode = flags.exchange;
     const organization = flags.exchangeOrganization ?? fromStack.exchangeOrganization;
     const appId = flags.exchangeAppId ?? fromStack.exchangeAppId;
-    const certificatePath = flags.exchangeCertificatePath ?? fromStack.exchangeCertificatePath;
+    // As in the Exchange steps, this machine's own PFX wins over the stack's stored path (a CI runner's, say).
+    const certificatePath =
+        flags.exchangeCertificatePath ??
+        (env[ENVIRONMENT.localCertificatePath]?.trim() || undefined) ??
+        fromStack.exchangeCertificatePath;
     const has = (name: string): boolean => (env[name] ?? "") !== "";
     const missing: string[] = [];
     if (!organization) missing.push("--exchange-organization");
     if ((mode === "certificate" || mode === "clientSecret") && !appId) missing.push("--exchange-app-id");
     if (mode === "certificate" && !certificatePath) missing.push("--exchange-certificate-path");
-    if (mode === "clientSecret" && !has("UCX_EXCHANGE_CLIENT_SECRET")) {
-        missing.push("the environment variable UCX_EXCHANGE_CLIENT_SECRET");
+    if (mode === "clientSecret" && !has(ENVIRONMENT.clientSecret)) {
+        missing.push(`the environment variable ${ENVIRONMENT.clientSecret}`);
     }
-    if (mode === "accessToken" && !has("EXO_ACCESS_TOKEN")) missing.push("the environment variable EXO_ACCESS_TOKEN");
+    if (mode === "accessToken" && !has(ENVIRONMENT.accessToken)) {
+        missing.push(`the environment variable ${ENVIRONMENT.accessToken}`);
+    }
     if (mode === "interactive" && !(flags.exchangeAdminUpn ?? fromStack.exchangeAdminUpn)) {
         missing.push("--exchange-admin-upn");
     }

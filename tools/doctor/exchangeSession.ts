@@ -88,17 +88,19 @@ export function findPwsh(env: NodeJS.ProcessEnv): PwshCommand {
  */
 export function diagnosisEnvironment(request: ExchangeDiagnosisRequest, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     const { exchange } = request;
+    // The Exchange steps' own variables (contract/ucx-mail.json), read by the same PowerShell settings reader.
     const inputs: Record<string, string | undefined> = {
-        UCX_DOCTOR_EXCHANGE_AUTH: exchange.mode,
-        UCX_DOCTOR_EXCHANGE_ORGANIZATION: exchange.organization,
-        // The Exchange steps' own variable: the module maps it to the environment name, token authority and scope.
+        [ENVIRONMENT.auth]: exchange.mode,
+        [ENVIRONMENT.organization]: exchange.organization,
         [ENVIRONMENT.cloud]: request.cloud,
-        UCX_DOCTOR_EXCHANGE_AUTOMATION_APP_ID: exchange.appId,
-        UCX_DOCTOR_EXCHANGE_CERTIFICATE_PATH: exchange.certificatePath,
-        UCX_DOCTOR_EXCHANGE_MANAGED_IDENTITY_ACCOUNT_ID: exchange.managedIdentityAccountId,
-        UCX_DOCTOR_EXCHANGE_ADMIN_UPN: exchange.adminUpn,
-        UCX_DOCTOR_APP_ID: request.appId,
-        UCX_DOCTOR_MAILBOXES: JSON.stringify(request.mailboxes),
+        [ENVIRONMENT.automationAppId]: exchange.appId,
+        [ENVIRONMENT.certificatePath]: exchange.certificatePath,
+        // Already weighed against the flag and the stack (cliArgs), so the reader must not let it win again.
+        [ENVIRONMENT.localCertificatePath]: undefined,
+        [ENVIRONMENT.managedIdentityAccountId]: exchange.managedIdentityAccountId,
+        [ENVIRONMENT.adminUpn]: exchange.adminUpn,
+        [ENVIRONMENT.appId]: request.appId,
+        [ENVIRONMENT.mailboxes]: JSON.stringify(request.mailboxes),
     };
     const child: NodeJS.ProcessEnv = { ...env };
     for (const [key, value] of Object.entries(inputs)) {

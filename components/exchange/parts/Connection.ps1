@@ -17,8 +17,6 @@ $script:ExchangeSession = $null
 $script:LastTokenLifetimeSeconds = $null
 # Renew a client-credentials token this long before it expires, so no cmdlet runs on a token about to lapse.
 $script:TokenRenewMarginSeconds = 300
-# The variable a workstation sets to its own copy of the automation PFX; it is never part of the stored environment.
-$script:LocalCertificatePathVariable = 'UCX_EXCHANGE_LOCAL_CERTIFICATE_PATH'
 # The one minimum ExchangeOnlineManagement version (docs/exchange.md): -AccessToken needs 3.1.0, and the 3.10.0 release
 # notes name PowerShell 7.6, which this project pins, as supported (as quoted in maester365/maester discussion 1827).
 $script:MinimumExchangeModuleVersion = '3.10.0'
@@ -31,15 +29,16 @@ function Get-UcxCloudSetting {
     <#
     .SYNOPSIS
         The Exchange environment, token authority and Exchange resource scope of a cloud named in UCX_EXCHANGE_CLOUD
-        (unset: public, as every stack applied before the setting existed); adds a problem for an unknown name.
+        (unset: public, as every stack applied before the setting existed); adds a problem for an unknown name, naming
+        From, where the admin sets it.
     #>
     [CmdletBinding()]
     [OutputType([hashtable])]
-    param([AllowNull()] [string] $Name, [Parameter(Mandatory)] [AllowEmptyCollection()] [System.Collections.Generic.List[string]] $Problems)
+    param([AllowNull()] [string] $Name, [Parameter(Mandatory)] [AllowEmptyCollection()] [System.Collections.Generic.List[string]] $Problems, [string] $From = 'cloud')
     if ([string]::IsNullOrWhiteSpace($Name)) { $Name = 'public' }
     $clouds = @($script:UcxContract.settings.clouds)
     if ($clouds -cnotcontains $Name) {
-        $Problems.Add("UCX_EXCHANGE_CLOUD must be one of $($clouds -join ', ') (cloud)")
+        $Problems.Add("$($script:UcxContract.environment.cloud) must be one of $($clouds -join ', ') ($From)")
         $Name = 'public'
     }
     $cloud = $script:UcxContract.clouds.$Name
@@ -151,119 +150,164 @@ function New-UcxEnvironmentReader {
 function Get-UcxExchangeSetting {
     <#
     .SYNOPSIS
-        Reads and validates the run's settings from environment variables; throws one sentence naming every bad variable.
+        Reads and validates the settings of an Exchange step or of the doctor from the UCX_EXCHANGE_* variables (the names
+        in contract/ucx-mail.json); throws one sentence naming every bad variable.
     .PARAMETER Environment
         The variables to read (defaults to the process environment); tests pass a hashtable.
+    .PARAMETER Purpose
+        Steps (record, apply, remove: what the principal and grants need) or Doctor (the read-only diagnosis, which also
+        signs in interactively). Each problem names the config key of the stack, or the doctor's flag.
     #>
     [CmdletBinding()]
-    param([System.Collections.IDictionary] $Environment)
+    param([System.Collections.IDictionary] $Environment, [ValidateSet('Steps', 'Doctor')] [string] $Purpose = 'Steps')
     if ($null -eq $Environment) { $Environment = Get-UcxProcessEnvironment }
     $read = New-UcxEnvironmentReader -Environment $Environment
+    $names = $script:UcxContract.environment
+    $forDoctor = $Purpose -eq 'Doctor'
+    # Where the admin sets a value: the stack's config key for the steps, the doctor's flag for the doctor.
+    $from = { param($configKey, $doctorFlag) if ($forDoctor) { $doctorFlag } else { $configKey } }.GetNewClosure()
     $problems = New-Object System.Collections.Generic.List[string]
     $guid = $script:GuidPattern
-    $cloud = Get-UcxCloudSetting -Name (& $read 'UCX_EXCHANGE_CLOUD') -Problems $problems
+    $cloud = Get-UcxCloudSetting -Name (& $read $names.cloud) -Problems $problems -From (& $from 'cloud' '--cloud')
 
-    $auth = & $read 'UCX_EXCHANGE_AUTH'
-    if ($auth -notin @('certificate', 'clientSecret', 'accessToken', 'managedIdentity')) {
-        $problems.Add("UCX_EXCHANGE_AUTH must be certificate, clientSecret, accessToken or managedIdentity (exchangeAuth; use the exported exchangeSetupScript for manual)")
+    $auth = & $read $names.auth
+    # Only the doctor signs in interactively; the steps never run with a person at the keyboard.
+    $modes = @($script:UcxContract.settings.exchangeAuthModes | Where-Object { $_ -ne 'manual' })
+    if ($forDoctor) { $modes += 'interactive' }
+    if ($auth -notin $modes) {
+        $hint = & $from 'exchangeAuth; use the exported exchangeSetupScript for manual' '--exchange'
+        $problems.Add("$($names.auth) must be $(($modes[0..($modes.Count - 2)]) -join ', ') or $($modes[-1]) ($hint)")
     }
-    $appId = & $read 'UCX_EXCHANGE_APP_ID'
-    if ($appId -notmatch $guid) { $problems.Add('UCX_EXCHANGE_APP_ID must be the application (client) id GUID') }
-    $objectId = & $read 'UCX_EXCHANGE_SP_OBJECT_ID'
-    if ($objectId -notmatch $guid) { $problems.Add('UCX_EXCHANGE_SP_OBJECT_ID must be the enterprise application object id GUID') }
-    $name = & $read 'UCX_EXCHANGE_SP_DISPLAY_NAME'
-    if ($null -eq $name) { $problems.Add('UCX_EXCHANGE_SP_DISPLAY_NAME must be set (exchangeServicePrincipalName)') }
-    $smtpAuth = & $read 'UCX_EXCHANGE_SMTP_AUTH'
-    if ($smtpAuth -cnotin @($script:UcxContract.settings.smtpAuthScopes)) { $problems.Add('UCX_EXCHANGE_SMTP_AUTH must be mailbox, organization or unchanged (smtpAuth)') }
+    $appId = & $read $names.appId
+    if ($appId -notmatch $guid) { $problems.Add("$($names.appId) must be the application (client) id GUID$(if ($forDoctor) { ' (--client-id)' })") }
     $mailboxes = @()
-    $mailboxesJson = & $read 'UCX_EXCHANGE_MAILBOXES'
     try {
-        $parsed = @(ConvertFrom-Json -InputObject $mailboxesJson)
-        $mailboxes = @($parsed | ForEach-Object { ([string]$_).Trim().ToLowerInvariant() } | Select-Object -Unique)
+        $mailboxes = @(@(ConvertFrom-Json -InputObject (& $read $names.mailboxes)) | ForEach-Object { ([string]$_).Trim().ToLowerInvariant() } | Select-Object -Unique)
         if ($mailboxes.Count -eq 0 -or @($mailboxes | Where-Object { $_ -notmatch $script:AddressPattern }).Count -gt 0) { throw 'bad' }
     } catch {
-        $problems.Add('UCX_EXCHANGE_MAILBOXES must be a JSON array of one or more e-mail addresses (mailboxes)')
+        $problems.Add("$($names.mailboxes) must be a JSON array of one or more e-mail addresses ($(& $from 'mailboxes' '--mailbox'))")
     }
-    $organization = & $read 'UCX_EXCHANGE_ORGANIZATION'
+    $organization = & $read $names.organization
     # A domain of another cloud would connect to a cloud that refuses the tenant (AADSTS900382).
-    if (-not (Test-UcxOrganizationOfCloud -Organization $organization -Cloud $cloud)) { $problems.Add("UCX_EXCHANGE_ORGANIZATION must be the tenant's initial domain in the $($cloud.Cloud) cloud, such as contoso.$($cloud.OrganizationSuffix) (exchangeOrganization, cloud)") }
-    $maxWait = [int]$script:UcxContract.settings.defaults.exchangeMaxWaitMinutes
-    $maxWaitRange = $script:UcxContract.settings.ranges.exchangeMaxWaitMinutes
-    $maxWaitText = & $read 'UCX_EXCHANGE_MAX_WAIT_MINUTES'
-    if ($null -ne $maxWaitText) {
-        if ($maxWaitText -match '^\d{1,3}$' -and [int]$maxWaitText -ge $maxWaitRange.min -and [int]$maxWaitText -le $maxWaitRange.max) { $maxWait = [int]$maxWaitText }
-        else { $problems.Add('UCX_EXCHANGE_MAX_WAIT_MINUTES must be a whole number of minutes from 1 to 120 (exchangeMaxWaitMinutes)') }
+    if (-not (Test-UcxOrganizationOfCloud -Organization $organization -Cloud $cloud)) {
+        $problems.Add("$($names.organization) must be the tenant's initial domain in the $($cloud.Cloud) cloud, such as contoso.$($cloud.OrganizationSuffix) ($(& $from 'exchangeOrganization, cloud' '--exchange-organization, --cloud'))")
     }
-    $protocols = & $read 'UCX_EXCHANGE_MAILBOX_PROTOCOLS'
-    if ($null -eq $protocols) { $protocols = 'enable' }
-    if ($protocols -cnotin @($script:UcxContract.settings.mailboxProtocolModes)) { $problems.Add('UCX_EXCHANGE_MAILBOX_PROTOCOLS must be enable or unchanged (mailboxProtocols)') }
-    $permissions = @($script:UcxContract.settings.defaults.permissions)
-    $permissionsJson = & $read 'UCX_EXCHANGE_PERMISSIONS'
-    if ($null -ne $permissionsJson) {
-        try {
-            $permissions = @(@(ConvertFrom-Json -InputObject $permissionsJson) | ForEach-Object { [string]$_ })
-            if (@($permissions | Where-Object { $_ -notin @($script:UcxContract.microsoft.exchangeRoleNames) }).Count -gt 0) { throw 'bad' }
-        } catch { $problems.Add('UCX_EXCHANGE_PERMISSIONS must be a JSON array of IMAP.AccessAsApp, SMTP.SendAsApp and POP.AccessAsApp (permissions)') }
-    }
-    $accountId = & $read 'UCX_EXCHANGE_MANAGED_IDENTITY_ACCOUNT_ID'
+    $accountId = & $read $names.managedIdentityAccountId
     if ($null -ne $accountId -and ($accountId -notmatch $guid -or $auth -ne 'managedIdentity')) {
-        $problems.Add('UCX_EXCHANGE_MANAGED_IDENTITY_ACCOUNT_ID must be the client id GUID of a user-assigned managed identity, and only with UCX_EXCHANGE_AUTH managedIdentity (exchangeManagedIdentityAccountId)')
+        $problems.Add("$($names.managedIdentityAccountId) must be the client id GUID of a user-assigned managed identity, and only with $($names.auth) managedIdentity ($(& $from 'exchangeManagedIdentityAccountId' '--exchange-managed-identity-account-id'))")
     }
     $settings = [ordered]@{
-        MailboxProtocols = $protocols; Permissions = $permissions; ManagedIdentityAccountId = $accountId; CommandName = @()
-        Auth = $auth; AppId = $appId; ServicePrincipalObjectId = $objectId; ServicePrincipalName = $name; SmtpAuth = $smtpAuth
-        Mailboxes = $mailboxes; Organization = $organization; MaxWaitMinutes = $maxWait
-        AutomationAppId = & $read 'UCX_EXCHANGE_AUTOMATION_APP_ID'; CertificatePath = & $read 'UCX_EXCHANGE_CERTIFICATE_PATH'
-        CertificatePassword = $(if ($Environment.Contains('UCX_EXCHANGE_CERTIFICATE_PASSWORD')) { [string]$Environment['UCX_EXCHANGE_CERTIFICATE_PASSWORD'] } else { $null })
-        ClientSecret = & $read 'UCX_EXCHANGE_CLIENT_SECRET'; AccessToken = & $read 'EXO_ACCESS_TOKEN'; AdminUpn = & $read 'UCX_EXCHANGE_ADMIN_UPN'
+        Purpose = $Purpose; Auth = $auth; AppId = $appId; Mailboxes = $mailboxes; Organization = $organization; ManagedIdentityAccountId = $accountId
+        AutomationAppId = & $read $names.automationAppId; CertificatePath = & $read $names.certificatePath
+        CertificatePassword = $(if ($Environment.Contains($names.certificatePassword)) { [string]$Environment[$names.certificatePassword] } else { $null })
+        ClientSecret = & $read $names.clientSecret; AccessToken = & $read $names.accessToken; AdminUpn = & $read $names.adminUpn
         Cloud = $cloud.Cloud; ExchangeEnvironmentName = $cloud.ExchangeEnvironmentName; AuthorityBase = $cloud.AuthorityBase
-        ExchangeScope = $cloud.ExchangeScope; TimeScale = 1.0
+        ExchangeScope = $cloud.ExchangeScope; CommandName = @(); TimeScale = 1.0
+        MaxWaitMinutes = [int]$script:UcxContract.settings.defaults.exchangeMaxWaitMinutes
     }
+    if (-not $forDoctor) { Add-UcxStepSetting -Settings $settings -Read $read -Problems $problems }
     switch ($auth) {
         'certificate' {
-            if ($settings.AutomationAppId -notmatch $guid) { $problems.Add('UCX_EXCHANGE_AUTOMATION_APP_ID must be the automation app id GUID (exchangeAppId)') }
+            if ($settings.AutomationAppId -notmatch $guid) { $problems.Add("$($names.automationAppId) must be the automation app id GUID ($(& $from 'exchangeAppId' '--exchange-app-id'))") }
             # Delete and update run with the environment stored at the last apply, which overrides the process's own
             # (pulumi-command commandOutputs.go appends it after os.Environ(); os/exec keeps the last duplicate), so the
             # machine that runs them names its own PFX in a variable the stack never stores.
-            $localPath = & $read $script:LocalCertificatePathVariable
+            $localPath = & $read $names.localCertificatePath
             if ($null -ne $localPath) { $settings.CertificatePath = $localPath }
-            if ($null -eq $settings.CertificatePath) { $problems.Add('UCX_EXCHANGE_CERTIFICATE_PATH must name the PFX file (exchangeCertificatePath)') }
+            if ($null -eq $settings.CertificatePath) { $problems.Add("$($names.certificatePath) must name the PFX file ($(& $from 'exchangeCertificatePath' '--exchange-certificate-path'))") }
             elseif (-not (Test-Path -LiteralPath $settings.CertificatePath -PathType Leaf)) {
-                $problems.Add("the PFX file '$($settings.CertificatePath)' does not exist on this machine (exchangeCertificatePath, or $script:LocalCertificatePathVariable when set); on a machine other than the one that ran the last ``pulumi up`` (a CI runner's temporary path, say), set $script:LocalCertificatePathVariable to the PFX here and run again")
+                $problems.Add("the PFX file '$($settings.CertificatePath)' does not exist on this machine ($(& $from 'exchangeCertificatePath' '--exchange-certificate-path'), or $($names.localCertificatePath) when set); on a machine other than the one that ran the last ``pulumi up`` (a CI runner's temporary path, say), set $($names.localCertificatePath) to the PFX here and run again")
             }
         }
         'clientSecret' {
-            if ($settings.AutomationAppId -notmatch $guid) { $problems.Add('UCX_EXCHANGE_AUTOMATION_APP_ID must be the automation app id GUID (exchangeAppId)') }
-            if ($null -eq $settings.ClientSecret) { $problems.Add('UCX_EXCHANGE_CLIENT_SECRET must be set (pulumi config set --secret exchangeClientSecret)') }
+            if ($settings.AutomationAppId -notmatch $guid) { $problems.Add("$($names.automationAppId) must be the automation app id GUID ($(& $from 'exchangeAppId' '--exchange-app-id'))") }
+            if ($null -eq $settings.ClientSecret) { $problems.Add("$($names.clientSecret) must hold the automation app secret ($(& $from 'pulumi config set --secret exchangeClientSecret' 'set it in the environment'))") }
         }
         'accessToken' {
-            if ($null -eq $settings.AccessToken) { $problems.Add('EXO_ACCESS_TOKEN must hold an Exchange Online access token in the environment of pulumi up (exchangeAuth accessToken)') }
-            else {
+            if ($null -eq $settings.AccessToken) { $problems.Add("$($names.accessToken) must hold an Exchange Online access token ($(& $from 'in the environment of pulumi up, exchangeAuth accessToken' 'in the environment of the doctor'))") }
+            elseif (-not $forDoctor) {
                 # A given token cannot be refreshed: it must outlive the longest wait this run may need.
                 $minutesLeft = Get-UcxTokenMinutesLeft -Token $settings.AccessToken
-                if ($null -ne $minutesLeft -and $minutesLeft -lt ($maxWait + 5)) {
-                    $problems.Add("EXO_ACCESS_TOKEN expires in $([Math]::Max(0, [Math]::Floor($minutesLeft))) minute(s), but the Exchange steps may wait up to $maxWait minute(s) (exchangeMaxWaitMinutes) plus 5 for their own work, and a given token cannot be refreshed; get a fresh token right before pulumi up, lower exchangeMaxWaitMinutes, or use exchangeAuth certificate")
+                if ($null -ne $minutesLeft -and $minutesLeft -lt ($settings.MaxWaitMinutes + 5)) {
+                    $problems.Add("$($names.accessToken) expires in $([Math]::Max(0, [Math]::Floor($minutesLeft))) minute(s), but the Exchange steps may wait up to $($settings.MaxWaitMinutes) minute(s) (exchangeMaxWaitMinutes) plus 5 for their own work, and a given token cannot be refreshed; get a fresh token right before pulumi up, lower exchangeMaxWaitMinutes, or use exchangeAuth certificate")
                 }
             }
         }
+        'interactive' {
+            if ($null -eq $settings.AdminUpn) { $problems.Add("$($names.adminUpn) must name the admin who signs in (--exchange-admin-upn)") }
+        }
     }
-    # Test-only knobs: a loopback token endpoint and a time scale; refused for anything else so secrets never leave.
-    $authority = & $read 'UCX_EXCHANGE_TEST_AUTHORITY'
-    if ($null -ne $authority) {
-        if ($authority -match '^http://(127\.0\.0\.1|\[::1\]|localhost)(:\d+)?/?$') { $settings.AuthorityBase = $authority.TrimEnd('/') }
-        else { $problems.Add('UCX_EXCHANGE_TEST_AUTHORITY is for tests only and must be a loopback http URL; unset it') }
-    }
-    $scale = & $read 'UCX_EXCHANGE_TEST_TIME_SCALE'
-    if ($null -ne $scale) {
-        $value = 0.0
-        if ([double]::TryParse($scale, [System.Globalization.NumberStyles]::Float, [System.Globalization.CultureInfo]::InvariantCulture, [ref]$value) -and $value -gt 0 -and $value -le 1) { $settings.TimeScale = $value }
-        else { $problems.Add('UCX_EXCHANGE_TEST_TIME_SCALE is for tests only and must be a number in (0, 1]; unset it') }
-    }
+    Add-UcxTestKnob -Settings $settings -Read $read -Problems $problems
     foreach ($secret in @($settings.CertificatePassword, $settings.ClientSecret, $settings.AccessToken)) { if ($secret) { $script:SecretsToHide.Add($secret) } }
     if ($problems.Count -gt 0) {
-        throw (New-UcxFailure -ErrorId 'UcxMailExchange.BadInput' -Message ('Invalid Exchange step settings: ' + ($problems -join '; ') + '.'))
+        $what = if ($forDoctor) { 'Invalid --exchange settings: ' } else { 'Invalid Exchange step settings: ' }
+        throw (New-UcxFailure -ErrorId 'UcxMailExchange.BadInput' -Message ($what + ($problems -join '; ') + '.'))
     }
     $settings
+}
+
+function Add-UcxStepSetting {
+    <#
+    .SYNOPSIS
+        Adds what only the Exchange steps need to Settings (the principal, the SMTP AUTH scope, the wait, the
+        permissions, the protocols), adding a problem naming the variable and config key of each bad one.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [System.Collections.IDictionary] $Settings,
+        [Parameter(Mandatory)] [scriptblock] $Read,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [System.Collections.Generic.List[string]] $Problems
+    )
+    $names = $script:UcxContract.environment
+    $Settings.ServicePrincipalObjectId = & $Read $names.servicePrincipalObjectId
+    if ($Settings.ServicePrincipalObjectId -notmatch $script:GuidPattern) { $Problems.Add("$($names.servicePrincipalObjectId) must be the enterprise application object id GUID") }
+    $Settings.ServicePrincipalName = & $Read $names.servicePrincipalName
+    if ($null -eq $Settings.ServicePrincipalName) { $Problems.Add("$($names.servicePrincipalName) must be set (exchangeServicePrincipalName)") }
+    $Settings.SmtpAuth = & $Read $names.smtpAuth
+    if ($Settings.SmtpAuth -cnotin @($script:UcxContract.settings.smtpAuthScopes)) { $Problems.Add("$($names.smtpAuth) must be $(@($script:UcxContract.settings.smtpAuthScopes) -join ', ') (smtpAuth)") }
+    $range = $script:UcxContract.settings.ranges.exchangeMaxWaitMinutes
+    $maxWaitText = & $Read $names.maxWaitMinutes
+    if ($null -ne $maxWaitText) {
+        if ($maxWaitText -match '^\d{1,3}$' -and [int]$maxWaitText -ge $range.min -and [int]$maxWaitText -le $range.max) { $Settings.MaxWaitMinutes = [int]$maxWaitText }
+        else { $Problems.Add("$($names.maxWaitMinutes) must be a whole number of minutes from $($range.min) to $($range.max) (exchangeMaxWaitMinutes)") }
+    }
+    $Settings.MailboxProtocols = & $Read $names.mailboxProtocols
+    if ($null -eq $Settings.MailboxProtocols) { $Settings.MailboxProtocols = 'enable' }
+    if ($Settings.MailboxProtocols -cnotin @($script:UcxContract.settings.mailboxProtocolModes)) { $Problems.Add("$($names.mailboxProtocols) must be $(@($script:UcxContract.settings.mailboxProtocolModes) -join ' or ') (mailboxProtocols)") }
+    $Settings.Permissions = @($script:UcxContract.settings.defaults.permissions)
+    $permissionsJson = & $Read $names.permissions
+    if ($null -ne $permissionsJson) {
+        $roleNames = @($script:UcxContract.microsoft.exchangeRoleNames)
+        try {
+            $Settings.Permissions = @(@(ConvertFrom-Json -InputObject $permissionsJson) | ForEach-Object { [string]$_ })
+            if (@($Settings.Permissions | Where-Object { $_ -notin $roleNames }).Count -gt 0) { throw 'bad' }
+        } catch { $Problems.Add("$($names.permissions) must be a JSON array of $($roleNames -join ', ') (permissions)") }
+    }
+}
+
+function Add-UcxTestKnob {
+    <#
+    .SYNOPSIS
+        Applies the test-only knobs (a loopback token endpoint and a time scale), refused for anything else so secrets
+        never leave the machine and no real run is slowed or hurried.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [System.Collections.IDictionary] $Settings,
+        [Parameter(Mandatory)] [scriptblock] $Read,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [System.Collections.Generic.List[string]] $Problems
+    )
+    $authority = & $Read 'UCX_EXCHANGE_TEST_AUTHORITY'
+    if ($null -ne $authority) {
+        if ($authority -match '^http://(127\.0\.0\.1|\[::1\]|localhost)(:\d+)?/?$') { $Settings.AuthorityBase = $authority.TrimEnd('/') }
+        else { $Problems.Add('UCX_EXCHANGE_TEST_AUTHORITY is for tests only and must be a loopback http URL; unset it') }
+    }
+    $scale = & $Read 'UCX_EXCHANGE_TEST_TIME_SCALE'
+    if ($null -ne $scale) {
+        $value = 0.0
+        if ([double]::TryParse($scale, [System.Globalization.NumberStyles]::Float, [System.Globalization.CultureInfo]::InvariantCulture, [ref]$value) -and $value -gt 0 -and $value -le 1) { $Settings.TimeScale = $value }
+        else { $Problems.Add('UCX_EXCHANGE_TEST_TIME_SCALE is for tests only and must be a number in (0, 1]; unset it') }
+    }
 }
 
 function Test-UcxOrganizationOfCloud {

@@ -20,62 +20,6 @@ function New-UcxDiagnosisFailure {
     New-UcxFailure -ErrorId "UcxMailDiagnose.$Stage" -Message $Message
 }
 
-function Get-UcxDiagnosisSetting {
-    <#
-    .SYNOPSIS
-        Reads the doctor's Exchange settings from UCX_DOCTOR_* variables and the secrets from the same variables as the
-        Exchange steps (UCX_EXCHANGE_CERTIFICATE_PASSWORD, UCX_EXCHANGE_CLIENT_SECRET, EXO_ACCESS_TOKEN).
-    .PARAMETER Environment
-        The variables to read (defaults to the process environment); tests pass a hashtable.
-    #>
-    [CmdletBinding()]
-    param([System.Collections.IDictionary] $Environment)
-    if ($null -eq $Environment) { $Environment = Get-UcxProcessEnvironment }
-    $read = New-UcxEnvironmentReader -Environment $Environment
-    $guid = $script:GuidPattern
-    $problems = New-Object System.Collections.Generic.List[string]
-    # The same cloud variable and table as the Exchange steps: environment name, token authority and scope.
-    $cloud = Get-UcxCloudSetting -Name (& $read 'UCX_EXCHANGE_CLOUD') -Problems $problems
-    $auth = & $read 'UCX_DOCTOR_EXCHANGE_AUTH'
-    if ($auth -notin @('certificate', 'clientSecret', 'accessToken', 'managedIdentity', 'interactive')) {
-        $problems.Add('UCX_DOCTOR_EXCHANGE_AUTH must be certificate, clientSecret, accessToken, managedIdentity or interactive (--exchange)')
-    }
-    $appId = & $read 'UCX_DOCTOR_APP_ID'
-    if ($appId -notmatch $guid) { $problems.Add('UCX_DOCTOR_APP_ID must be the application (client) id GUID (--client-id)') }
-    $organization = & $read 'UCX_DOCTOR_EXCHANGE_ORGANIZATION'
-    if ($organization -notmatch '^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$') { $problems.Add('UCX_DOCTOR_EXCHANGE_ORGANIZATION must be the tenant domain such as contoso.onmicrosoft.com (--exchange-organization)') }
-    $mailboxes = @()
-    try {
-        $mailboxes = @(ConvertFrom-Json -InputObject (& $read 'UCX_DOCTOR_MAILBOXES') | ForEach-Object { ([string]$_).Trim().ToLowerInvariant() } | Select-Object -Unique)
-        if ($mailboxes.Count -eq 0 -or @($mailboxes | Where-Object { $_ -notmatch $script:AddressPattern }).Count -gt 0) { throw 'bad' }
-    } catch {
-        $problems.Add('UCX_DOCTOR_MAILBOXES must be a JSON array of one or more e-mail addresses (--mailbox)')
-    }
-    $settings = [ordered]@{
-        Auth = $auth; AppId = $appId; Mailboxes = $mailboxes; Organization = $organization
-        Cloud = $cloud.Cloud; ExchangeEnvironmentName = $cloud.ExchangeEnvironmentName; ExchangeScope = $cloud.ExchangeScope
-        AutomationAppId = & $read 'UCX_DOCTOR_EXCHANGE_AUTOMATION_APP_ID'; CertificatePath = & $read 'UCX_DOCTOR_EXCHANGE_CERTIFICATE_PATH'
-        ManagedIdentityAccountId = & $read 'UCX_DOCTOR_EXCHANGE_MANAGED_IDENTITY_ACCOUNT_ID'; AdminUpn = & $read 'UCX_DOCTOR_EXCHANGE_ADMIN_UPN'
-        CertificatePassword = $(if ($Environment.Contains('UCX_EXCHANGE_CERTIFICATE_PASSWORD')) { [string]$Environment['UCX_EXCHANGE_CERTIFICATE_PASSWORD'] } else { $null })
-        ClientSecret = & $read 'UCX_EXCHANGE_CLIENT_SECRET'; AccessToken = & $read 'EXO_ACCESS_TOKEN'
-        AuthorityBase = $cloud.AuthorityBase
-    }
-    foreach ($secret in @($settings.CertificatePassword, $settings.ClientSecret, $settings.AccessToken)) { if ($secret) { $script:SecretsToHide.Add($secret) } }
-    if ($auth -in @('certificate', 'clientSecret') -and $settings.AutomationAppId -notmatch $guid) { $problems.Add('UCX_DOCTOR_EXCHANGE_AUTOMATION_APP_ID must be the automation app id GUID (--exchange-app-id)') }
-    if ($auth -eq 'certificate') {
-        if ($null -eq $settings.CertificatePath) { $problems.Add('UCX_DOCTOR_EXCHANGE_CERTIFICATE_PATH must name the PFX file (--exchange-certificate-path)') }
-        elseif (-not (Test-Path -LiteralPath $settings.CertificatePath -PathType Leaf)) { $problems.Add("--exchange-certificate-path names '$($settings.CertificatePath)', which is not a file") }
-    }
-    if ($auth -eq 'clientSecret' -and $null -eq $settings.ClientSecret) { $problems.Add('UCX_EXCHANGE_CLIENT_SECRET must hold the automation app secret') }
-    if ($auth -eq 'accessToken' -and $null -eq $settings.AccessToken) { $problems.Add('EXO_ACCESS_TOKEN must hold an Exchange Online access token') }
-    if ($auth -eq 'interactive' -and $null -eq $settings.AdminUpn) { $problems.Add('UCX_DOCTOR_EXCHANGE_ADMIN_UPN must name the admin who signs in (--exchange-admin-upn)') }
-    if ($null -ne $settings.ManagedIdentityAccountId -and $settings.ManagedIdentityAccountId -notmatch $guid) { $problems.Add('UCX_DOCTOR_EXCHANGE_MANAGED_IDENTITY_ACCOUNT_ID must be a GUID (--exchange-managed-identity-account-id)') }
-    if ($problems.Count -gt 0) {
-        throw (New-UcxDiagnosisFailure -Stage 'input' -Message ('Invalid --exchange settings: ' + ($problems -join '; ') + '.'))
-    }
-    $settings
-}
-
 function Get-UcxMailboxFinding {
     <#
     .SYNOPSIS
@@ -160,7 +104,9 @@ function Invoke-UcxMailDoctor {
     param()
     $connected = $false
     try {
-        $settings = Get-UcxDiagnosisSetting
+        # The Exchange steps' own reader and variables, so the doctor checks its input exactly as a run would.
+        try { $settings = Get-UcxExchangeSetting -Purpose Doctor }
+        catch { throw (New-UcxDiagnosisFailure -Stage 'input' -Message $_.Exception.Message) }
         Reset-UcxRetryBudget -MaxWaitMinutes 1 -ResumeHint 'running the doctor again resumes'
         try { Import-UcxExchangeModule }
         catch { throw (New-UcxDiagnosisFailure -Stage 'module' -Message $_.Exception.Message) }
