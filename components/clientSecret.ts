@@ -68,7 +68,7 @@ export const rotationLedgerProvider: pulumi.dynamic.ResourceProvider = {
             rotationDays: news.rotationDays,
             rotationKeyDigest: news.rotationKeyDigest,
         };
-        return { inputs: { ...news, state: advance(committed(olds.state, news.saved), request) } };
+        return { inputs: { ...news, state: advance(committed(olds.state, news.saved, request), request) } };
     },
     async diff(_id: string, olds: LedgerInputs, news: LedgerInputs) {
         return { changes: !sameState(olds.state, news.state), replaces: [], deleteBeforeReplace: false };

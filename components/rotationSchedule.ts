@@ -223,10 +223,15 @@ function savedExportedSlot(ledger: RotationState, saved: SavedRotationOutputs): 
     return ledger.slots[other].expiresAt === saved.expiresAt ? other : undefined;
 }
 
+/** A slot as the saved outputs show it: its generation and end date, and the period its end date implies. */
+function slotFromOutputs(generation: number, expiresAt: string, rotationDays: number): SlotState {
+    return { generation, renewedInPeriod: periodIndex(Date.parse(expiresAt), rotationDays) - 2, expiresAt };
+}
+
 /** A slot as the saved outputs show it, keeping the ledger's record when that is the same secret. */
 function savedSlot(recorded: SlotState, generation: number, expiresAt: string, rotationDays: number): SlotState {
     if (recorded.generation === generation && recorded.expiresAt === expiresAt) return recorded;
-    return { generation, renewedInPeriod: periodIndex(Date.parse(expiresAt), rotationDays) - 2, expiresAt };
+    return slotFromOutputs(generation, expiresAt, rotationDays);
 }
 
 /**
@@ -238,8 +243,10 @@ function savedSlot(recorded: SlotState, generation: number, expiresAt: string, r
 export function committedRotationState(
     ledger: RotationState | undefined,
     saved: SavedRotationOutputs | undefined,
+    request?: RotationRequest,
 ): RotationState | undefined {
-    if (ledger === undefined || saved === undefined) return ledger;
+    if (saved === undefined) return ledger;
+    if (ledger === undefined) return request === undefined ? undefined : rebuiltFromSavedOutputs(saved, request);
     // No run has saved outputs yet (every earlier run failed), so no secret was exported: lay the slots out afresh,
     // on the schedule this run asks for, instead of keeping end dates the tenant may have refused.
     if (saved.exported === undefined && saved.expiresAt === undefined) return undefined;
@@ -262,6 +269,31 @@ export function committedRotationState(
         slots: {
             [slot]: savedSlot(ledger.slots[slot], generation, saved.expiresAt, ledger.rotationDays),
             [other]: savedSlot(ledger.slots[other], generation - 1, otherExpiresAt, ledger.rotationDays),
+        } as { a: SlotState; b: SlotState },
+    };
+}
+
+/**
+ * The ledger's state when the ledger has none but the saved outputs name both secrets: its state was removed
+ * (`pulumi state delete`), or a targeted replacement (`pulumi up --replace`, or a tainted ledger) checked it without
+ * its old inputs ("if the resource has been targeted for replacement, ignore its old state", step_generator.go).
+ * Both slots keep the generation and end date the outputs exported, so neither secret changes; the period and key
+ * are this run's, so nothing rotates before the saved `nextRotationAt`. Undefined when the outputs cannot say all.
+ */
+function rebuiltFromSavedOutputs(saved: SavedRotationOutputs, request: RotationRequest): RotationState | undefined {
+    const { exported, expiresAt, nextRotationAt, previousExpiresAt } = saved;
+    if (exported === undefined || expiresAt === undefined || nextRotationAt === undefined) return undefined;
+    if (previousExpiresAt === undefined) return undefined;
+    const { rotationDays } = request;
+    return {
+        rotationDays,
+        rotationKeyDigest: request.rotationKeyDigest,
+        newest: exported.slot,
+        nextRotationAt,
+        slots: {
+            [exported.slot]: slotFromOutputs(exported.generation, expiresAt, rotationDays),
+            // The two slots always hold consecutive generations (advanceRotation, initialRotationState).
+            [otherSlot(exported.slot)]: slotFromOutputs(exported.generation - 1, previousExpiresAt, rotationDays),
         } as { a: SlotState; b: SlotState },
     };
 }

@@ -90,6 +90,11 @@ export class EngineStack {
     ledgerState(): RotationState | undefined {
         return this.resources.get(LEDGER)?.outputs.state;
     }
+
+    /** `pulumi state delete` of the ledger: it leaves the snapshot, and nothing in the tenant changes. */
+    forgetLedger(): void {
+        this.resources.delete(LEDGER);
+    }
 }
 
 export interface RunPlan {
@@ -100,6 +105,8 @@ export interface RunPlan {
     readonly failing?: ReadonlySet<StepName>;
     /** `pulumi up --target`: only these steps run; undefined targets every step. */
     readonly targets?: ReadonlySet<StepName>;
+    /** `pulumi up --replace` (or a resource tainted with `pulumi state taint`); only the ledger is modelled. */
+    readonly replace?: ReadonlySet<"ledger">;
 }
 
 export interface RunResult {
@@ -185,9 +192,13 @@ export async function runUpdate(stack: EngineStack, app: FakeApplication, plan: 
                     return { id: saved.outputs.id ?? id, state: saved.outputs };
                 }
                 if (args.name === LEDGER) {
-                    // The engine checks the new inputs against the old inputs, then diffs (step_generator.go).
-                    const checked = (await rotationLedgerProvider.check!(saved?.inputs ?? {}, args.inputs)).inputs!;
-                    if (saved !== undefined) {
+                    // The engine checks the new inputs against the old inputs, then diffs (step_generator.go). A
+                    // targeted replacement is checked without the old inputs and replaced whatever they say
+                    // (isTargetedReplace, and diff's "just return a replace diff", in step_generator.go).
+                    const replacing = plan.replace?.has("ledger") === true && saved !== undefined;
+                    const olds = replacing ? {} : (saved?.inputs ?? {});
+                    const checked = (await rotationLedgerProvider.check!(olds, args.inputs)).inputs!;
+                    if (saved !== undefined && !replacing) {
                         const diff = await rotationLedgerProvider.diff!(id, saved.outputs, checked);
                         // A same step keeps the old outputs (SameStep.Apply in pkg/resource/deploy/step.go).
                         if (!diff.changes) {
@@ -198,9 +209,11 @@ export async function runUpdate(stack: EngineStack, app: FakeApplication, plan: 
                     // A failed step leaves the old state in the snapshot (its mutation's End(step, false) in
                     // pkg/backend/snapshot.go marks nothing new).
                     if (failing.has(step)) injected();
-                    const outputs = saved
-                        ? (await rotationLedgerProvider.update!(id, saved.outputs, checked)).outs!
-                        : (await rotationLedgerProvider.create(checked)).outs;
+                    // A replacement creates the new ledger; deleting the old one changes nothing in the tenant.
+                    const outputs =
+                        saved && !replacing
+                            ? (await rotationLedgerProvider.update!(id, saved.outputs, checked)).outs!
+                            : (await rotationLedgerProvider.create(checked)).outs;
                     // Each completed step is saved at once (SnapshotManager in pkg/backend/snapshot.go).
                     stack.resources.set(args.name, { inputs: checked, outputs });
                     return { id, state: outputs };

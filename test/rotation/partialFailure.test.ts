@@ -107,6 +107,8 @@ interface RunEvent {
     readonly rotationDays: number | undefined;
     readonly forceRotation: boolean;
     readonly failing: readonly StepName[];
+    /** The ledger loses its state before the run: `pulumi state delete`, or `pulumi up --replace` of it. */
+    readonly loseLedger: "state-delete" | "replace" | undefined;
 }
 
 const PERIODS = [30, 45, 90, 180] as const;
@@ -115,6 +117,7 @@ const runEvent: fc.Arbitrary<RunEvent> = fc.record({
     rotationDays: fc.option(fc.constantFrom(...PERIODS), { nil: undefined, freq: 3 }),
     forceRotation: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
     failing: fc.oneof(fc.constant<StepName[]>([]), fc.subarray([...STEPS], { minLength: 1 })),
+    loseLedger: fc.option(fc.constantFrom("state-delete" as const, "replace" as const), { nil: undefined, freq: 4 }),
 });
 const scenario = fc.record({
     startDay: fc.integer({ min: 0, max: 729 }),
@@ -141,7 +144,9 @@ describe("rotation under partial failure (engine harness)", () => {
                     settings.nowMs += event.advanceDays * DAY_MS;
                     if (event.rotationDays !== undefined) settings.rotationDays = event.rotationDays;
                     if (event.forceRotation) settings.rotationKey = `forced-${index}`;
-                    const plan = { ...settings, failing: new Set(event.failing) };
+                    if (event.loseLedger === "state-delete") stack.forgetLedger();
+                    const replace = event.loseLedger === "replace" ? new Set(["ledger" as const]) : undefined;
+                    const plan = { ...settings, failing: new Set(event.failing), replace };
                     const ahead = stack.ledgerState();
                     const observed = await checkedRun(stack, app, plan);
 
@@ -154,6 +159,7 @@ describe("rotation under partial failure (engine harness)", () => {
                     // A plain re-run in the period of a failed run that had moved the ledger on completes that very
                     // rotation: the same state, exported with the next generation.
                     const plainRerun =
+                        event.loseLedger === undefined &&
                         previous !== undefined &&
                         !previous.result.succeeded &&
                         observed.result.succeeded &&
@@ -308,6 +314,29 @@ describe("rotation under partial failure: the scenarios", () => {
         assert.equal(app.byValue(stack.outputs.clientSecret)?.keyId, suiteKeyId, "the outputs still export it");
         await assertConverges(stack, app, { nowMs: nextPeriod + DAY_MS, rotationDays: P, rotationKey: "" });
         assert.ok(app.secrets.has(suiteKeyId), "the suite's secret outlives the run that exported a newer one");
+    });
+
+    it("a ledger that lost its state (pulumi state delete, pulumi up --replace) is rebuilt from the outputs: no secret changes, and the next rotation is on time", async () => {
+        for (const loss of ["state-delete", "replace"] as const) {
+            const stack = new EngineStack();
+            const app = new FakeApplication();
+            await checkedRun(stack, app, { nowMs: firstRun, rotationDays: P, rotationKey: "" });
+            // A forced rotation first, so the slots no longer follow the schedule's parity.
+            const forced = { nowMs: firstRun + DAY_MS, rotationDays: P, rotationKey: "leaked" };
+            assert.ok((await checkedRun(stack, app, forced)).result.succeeded);
+            const outputs = JSON.stringify(stack.outputs);
+            const keyIds = [...app.secrets.keys()];
+            if (loss === "state-delete") stack.forgetLedger();
+            const replace = loss === "replace" ? new Set(["ledger"] as const) : undefined;
+            const run = await checkedRun(stack, app, { ...forced, nowMs: forced.nowMs + DAY_MS, replace });
+            assert.ok(run.result.succeeded, `${loss}: ${run.result.errors.join("\n")}`);
+            assert.deepEqual(run.result.replacedKeyIds, [], `${loss}: neither secret is replaced`);
+            assert.deepEqual([...app.secrets.keys()], keyIds, loss);
+            assert.equal(JSON.stringify(stack.outputs), outputs, `${loss}: the same exports`);
+            const due = await checkedRun(stack, app, { ...forced, nowMs: nextPeriod });
+            assert.equal(due.result.replacedKeyIds.length, 1, `${loss}: the scheduled rotation still comes`);
+            assert.equal((stack.outputs.clientSecretSlot as ExportedSlot).generation, 4, loss);
+        }
     });
 
     it("a first deployment refused by the policy converges in the run after secretRotationDays is lowered", async () => {

@@ -298,7 +298,28 @@ describe("the state a run advances from", () => {
     it("is the ledger while the saved outputs export the ledger's newest secret", () => {
         assert.equal(committedRotationState(committed, savedOutputsOf(committed)), committed);
         assert.equal(committedRotationState(committed, withoutSlot), committed, "outputs from before clientSecretSlot");
-        assert.equal(committedRotationState(undefined, savedOutputsOf(committed)), undefined, "no ledger yet");
+        assert.equal(committedRotationState(undefined, savedOutputsOf(committed)), undefined, "no ledger, no request");
+    });
+
+    it("is rebuilt from the saved outputs when the ledger lost its state, so neither secret changes and nothing rotates early", () => {
+        // A stack that rotated twice (one forced), so the slots no longer follow the schedule's parity.
+        const forced = advanceRotation(ahead, rotationRequest(new Date(t0 + P * DAY_MS + DAY_MS), P, "forced"));
+        for (const lost of [committed, ahead, forced]) {
+            // A run the day before the next rotation, under the key the lost ledger had seen.
+            const dayBefore = rotationRequest(new Date(Date.parse(lost.nextRotationAt) - DAY_MS), P, "");
+            const request = { ...dayBefore, rotationKeyDigest: lost.rotationKeyDigest };
+            const rebuilt = committedRotationState(undefined, savedOutputsOf(lost), request)!;
+            assert.equal(rebuilt.newest, lost.newest);
+            for (const slot of ["a", "b"] as const) {
+                assert.equal(rebuilt.slots[slot].generation, lost.slots[slot].generation, slot);
+                assert.equal(rebuilt.slots[slot].expiresAt, lost.slots[slot].expiresAt, slot);
+            }
+            assert.ok(sameRotationState(advanceRotation(rebuilt, request), rebuilt), "no rotation before it is due");
+            const due = rotationRequest(new Date(Date.parse(lost.nextRotationAt)), P, "");
+            const rotated = advanceRotation(rebuilt, { ...due, rotationKeyDigest: lost.rotationKeyDigest });
+            assert.notEqual(rotated.newest, lost.newest, "and the due rotation renews the other slot");
+        }
+        assert.equal(committedRotationState(undefined, withoutSlot, rotationRequest(new Date(t0), P, "")), undefined);
     });
 
     it("is what the outputs committed when the ledger went ahead, so the suite's slot stays the newest", () => {
