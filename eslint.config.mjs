@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/**", "**/node_modules/**", "bin/**", ".tools/**", "tools/pester/obj/**"] },
+    { ignores: ["node_modules/**", "**/node_modules/**", "bin/**", ".tools/**", "tools/*/obj/**"] },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {

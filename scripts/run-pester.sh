@@ -6,7 +6,11 @@ cd "$(dirname "$0")/.."
 pester_version=$(sed -nE 's/.*Include="Pester" Version="\[([0-9.]+)\]".*/\1/p' tools/pester/pester.csproj)
 pester_manifest=".tools/nuget/pester/${pester_version}/tools/Pester.psd1"
 
-if ! dotnet tool run pwsh -NoProfile -Command 'exit 0' >/dev/null 2>&1 || [ ! -f "$pester_manifest" ]; then
+# The pinned PowerShell, precompiled when scripts/precompile-pwsh.sh has run, else the local tool as it is.
+pwsh_command=(dotnet tool run pwsh)
+if [ -x .tools/bin/pwsh ]; then pwsh_command=(.tools/bin/pwsh); fi
+
+if ! "${pwsh_command[@]}" -NoProfile -Command 'exit 0' >/dev/null 2>&1 || [ ! -f "$pester_manifest" ]; then
   # Never pass by skipping: a missing PowerShell fails the run, on CI and locally alike.
   echo "!!! PowerShell or Pester is missing: the Exchange scripts were NOT tested." >&2
   echo "!!! Install them with: dotnet tool restore && dotnet restore tools/pester/pester.csproj --packages .tools/nuget" >&2
@@ -14,4 +18,4 @@ if ! dotnet tool run pwsh -NoProfile -Command 'exit 0' >/dev/null 2>&1 || [ ! -f
 fi
 
 # Extra arguments (-ShardCount n -ShardIndex i) go to run-pester.ps1.
-dotnet tool run pwsh -NoProfile -NonInteractive -File scripts/run-pester.ps1 -PesterManifest "$(pwd)/$pester_manifest" "$@"
+"${pwsh_command[@]}" -NoProfile -NonInteractive -File scripts/run-pester.ps1 -PesterManifest "$(pwd)/$pester_manifest" "$@"

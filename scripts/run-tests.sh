@@ -13,6 +13,9 @@ trap 'rm -rf "$logs"' EXIT
 
 # PowerShell's start-up telemetry costs every pwsh process CPU time and changes nothing the tests look at.
 export POWERSHELL_TELEMETRY_OPTOUT=1
+# The pinned PowerShell precompiled by scripts/precompile-pwsh.sh (part of the setup), as `pwsh` on PATH: the doctor
+# finds it there; the Pester runner and the Exchange command tests take it from .tools/bin themselves.
+if [ -x .tools/bin/pwsh ]; then export PATH="$PWD/.tools/bin:$PATH"; fi
 
 # The CPU seconds (user + system) of the finished children of a shell, from the output of its `times` builtin. The
 # steps share two cores, so CPU time, not the wall clock, shows which step to make cheaper. Each step writes `times`

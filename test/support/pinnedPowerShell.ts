@@ -7,11 +7,18 @@ import * as path from "node:path";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 
-/** The runtime and the pwsh.dll of the pinned PowerShell, or undefined when `dotnet tool restore` has not run. */
+/** The pinned PowerShell precompiled by scripts/precompile-pwsh.sh, when the setup made it. */
+const PRECOMPILED_PWSH = path.join(PROJECT_ROOT, ".tools", "bin", "pwsh");
+
+/**
+ * The runtime and the pwsh.dll of the pinned PowerShell (its precompiled copy when there is one), or undefined when
+ * `dotnet tool restore` has not run.
+ */
 export function locatePinnedPowerShell(): { runtime: string; pwshDll: string } | undefined {
+    const [file, ...prefix] = fs.existsSync(PRECOMPILED_PWSH) ? [PRECOMPILED_PWSH] : ["dotnet", "tool", "run", "pwsh"];
     const run = spawnSync(
-        "dotnet",
-        ["tool", "run", "pwsh", "-NoProfile", "-NonInteractive", "-Command", "[Environment]::ProcessPath; $PSHOME"],
+        file,
+        [...prefix, "-NoProfile", "-NonInteractive", "-Command", "[Environment]::ProcessPath; $PSHOME"],
         { cwd: PROJECT_ROOT, encoding: "utf8" },
     );
     if (run.status !== 0) return undefined;

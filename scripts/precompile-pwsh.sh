@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Precompiles the pinned PowerShell (ReadyToRun) into .tools/pwsh for the test run, with a `pwsh` that starts it in
+# .tools/bin. The PowerShell local tool ships its assemblies as IL only, so every pwsh process compiles the engine
+# again as it starts; the tests start one for each Exchange run, and that compiling was most of their CPU time. The
+# copy holds the same 7.6.9 assemblies, compiled ahead of time by the runtime's own ReadyToRun compiler (crossgen2);
+# what PowerShell does is unchanged. Optional: without it the tests use the local tool as it is, only slower.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target=.tools/pwsh
+if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]; then
+  echo "precompile-pwsh: only done on Linux x64; the tests use the PowerShell local tool as it is."
+  exit 0
+fi
+
+# The folder of the pinned pwsh.dll, as the local tool runs it (its NuGet package, tools/net<version>/any/unix).
+home=$(dotnet tool run pwsh -NoProfile -NonInteractive -Command '$PSHOME')
+if [ -f "$target/.precompiled-from" ] && [ "$(cat "$target/.precompiled-from")" = "$home" ] && [ -x .tools/bin/pwsh ]; then
+  echo "precompile-pwsh: $target is up to date."
+  exit 0
+fi
+
+dotnet restore tools/crossgen/crossgen.csproj --packages .tools/nuget --verbosity quiet
+crossgen=$(find .tools/nuget/microsoft.netcore.app.crossgen2.linux-x64 -path '*/tools/crossgen2' -type f | sort -V | tail -n 1)
+# The shared framework the tool runs on: the newest Microsoft.NETCore.App of the major version in its folder name.
+major=$(basename "$(dirname "$(dirname "$home")")" | sed -E 's/^net([0-9]+)\..*/\1/')
+framework=$(dotnet --list-runtimes | awk -v major="$major" '$1 == "Microsoft.NETCore.App" && index($2, major ".") == 1 {
+  dir = substr($3, 2, length($3) - 2) "/" $2 } END { print dir }')
+if [ -z "$crossgen" ] || [ ! -d "$framework" ]; then
+  echo "precompile-pwsh: no ReadyToRun compiler or no .NET $major runtime found." >&2
+  exit 1
+fi
+
+rm -rf "$target.part"
+cp -R "$home" "$target.part"
+# The assemblies of the tool's folder that a test run loads (listed with [AppDomain]::CurrentDomain.GetAssemblies()
+# in a run of the Exchange module, the fake and Pester); any other stays IL, which works the same.
+for assembly in System.Management.Automation.dll Microsoft.PowerShell.Commands.Utility.dll \
+  Microsoft.PowerShell.Commands.Management.dll Microsoft.PowerShell.ConsoleHost.dll Microsoft.PowerShell.Security.dll \
+  Microsoft.PowerShell.MarkdownRender.dll Microsoft.ApplicationInsights.dll Newtonsoft.Json.dll pwsh.dll; do
+  if [ -f "$home/$assembly" ]; then echo "$assembly"; fi
+done |
+  xargs -P 2 -I '{}' "$crossgen" "$home/{}" -o "$target.part/{}" -r "$framework/*.dll" -r "$home/*.dll" \
+    --targetos linux --targetarch x64 -O >/dev/null
+echo "$home" >"$target.part/.precompiled-from"
+rm -rf "$target"
+mv "$target.part" "$target"
+
+mkdir -p .tools/bin
+cat >.tools/bin/pwsh <<'SHIM'
+#!/bin/sh
+# The pinned PowerShell, precompiled by scripts/precompile-pwsh.sh.
+exec dotnet "$(dirname "$0")/../pwsh/pwsh.dll" "$@"
+SHIM
+chmod +x .tools/bin/pwsh
+echo "precompile-pwsh: $(.tools/bin/pwsh -NoProfile -NonInteractive -Command '"PowerShell $($PSVersionTable.PSVersion), precompiled"') in $target."
