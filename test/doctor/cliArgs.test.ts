@@ -412,6 +412,48 @@ describe("resolveDoctorOptions", () => {
         );
     });
 
+    it("refuses an --exchange-organization that is no initial domain of the cloud, as the Exchange steps do, naming the cloud it belongs to", () => {
+        const organization = (domain: string, cloud: string[] = []) =>
+            usageMessage(() =>
+                resolveDoctorOptions(
+                    parseDoctorFlags([
+                        ...BASE,
+                        ...cloud,
+                        "--exchange",
+                        "managedIdentity",
+                        "--exchange-organization",
+                        domain,
+                    ]),
+                    ENV,
+                ),
+            );
+        assert.match(
+            organization("contoso.onmicrosoft.us"),
+            /--exchange-organization contoso\.onmicrosoft\.us is not a tenant's initial domain in the public cloud; give the one such as contoso\.onmicrosoft\.com, or --cloud usgov or --cloud dod if the tenant lives there\./,
+        );
+        assert.match(
+            organization("contoso.com"),
+            /not a tenant's initial domain in the public cloud; give the one such as contoso\.onmicrosoft\.com\.$/,
+        );
+        assert.match(
+            organization("contoso.onmicrosoft.com", ["--cloud", "china"]),
+            /in the china cloud; .*contoso\.partner\.onmschina\.cn, or --cloud public/,
+        );
+        const dod = resolveDoctorOptions(
+            parseDoctorFlags([
+                ...BASE,
+                "--cloud",
+                "dod",
+                "--exchange",
+                "managedIdentity",
+                "--exchange-organization",
+                "contoso.onmicrosoft.us",
+            ]),
+            ENV,
+        );
+        assert.equal(dod.exchange?.organization, "contoso.onmicrosoft.us");
+    });
+
     it("takes the PFX from the flag, else this machine's UCX_EXCHANGE_LOCAL_CERTIFICATE_PATH, else the stack, as the steps do", () => {
         const stack = {
             exchangeOrganization: "fabrikam.onmicrosoft.com",

@@ -1,4 +1,12 @@
-import { CLOUD_ENDPOINTS, CloudName, ENVIRONMENT, isCloudName, PATTERNS, SETTINGS } from "../../components/contract";
+import {
+    CLOUD_ENDPOINTS,
+    CloudName,
+    cloudsOfOrganization,
+    ENVIRONMENT,
+    isCloudName,
+    PATTERNS,
+    SETTINGS,
+} from "../../components/contract";
 
 /** A command line the doctor cannot run with; main prints the one-line message and exits 2. */
 export class UsageError extends Error {
@@ -378,7 +386,7 @@ export function resolveDoctorOptions(
         const source = flags.stack ? ` (stack "${flags.stack}" did not provide them)` : " (or use --stack <name>)";
         throw new UsageError(`missing ${missing.join(", ")}; give them${source}.`);
     }
-    const exchange = resolveExchangeOptions(flags, env, stackValues);
+    const exchange = resolveExchangeOptions(flags, env, stackValues, cloud);
     const authorityHost = flags.authorityHost ?? endpoints.authorityHost;
     const knownMicrosoftHosts = Object.values(CLOUD_ENDPOINTS).map((cloudEndpoints) => cloudEndpoints.authorityHost);
     return {
@@ -448,6 +456,7 @@ function resolveExchangeOptions(
     flags: DoctorFlags,
     env: Readonly<Record<string, string | undefined>>,
     stackValues: StackValues,
+    cloud: CloudName,
 ): ExchangeOptions | undefined {
     if (flags.exchange === undefined) return undefined;
     const fromStack = flags.stack ? stackValues : {};
@@ -475,6 +484,17 @@ function resolveExchangeOptions(
     }
     if (missing.length > 0) {
         throw new UsageError(`--exchange ${mode} needs ${missing.join(", ")}.`);
+    }
+    // The Exchange steps' own rule (their settings reader checks it again): a domain of another cloud connects to a
+    // cloud that refuses the tenant (AADSTS900382).
+    if (!cloudsOfOrganization(organization as string).includes(cloud)) {
+        const suffix = CLOUD_ENDPOINTS[cloud].organizationSuffix;
+        const others = cloudsOfOrganization(organization as string);
+        const hint = others.length > 0 ? `, or --cloud ${others.join(" or --cloud ")} if the tenant lives there` : "";
+        throw new UsageError(
+            `--exchange-organization ${organization} is not a tenant's initial domain in the ${cloud} cloud; give the ` +
+                `one such as contoso.${suffix}${hint}.`,
+        );
     }
     return {
         mode,
