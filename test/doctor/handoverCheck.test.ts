@@ -125,6 +125,18 @@ describe("doctor --handover against the Graph stand-in", () => {
         assert.match(result.fix ?? "", /AuditLog\.Read\.All.*Reports Reader/);
     });
 
+    it("warns, never passes over, when Graph cannot be read for another reason (here 401 for a token Graph does not accept)", async () => {
+        const connection = { ...standIn.connection(), accessToken: "a-token-graph-refuses" };
+        const result = await runHandoverCheck(request(), connection, NOW);
+        assert.equal(result.status, "warn", result.message);
+        assert.match(
+            result.message,
+            /whether the suite took the new secret is unknown: Graph answered 401 InvalidAuthenticationToken/,
+        );
+        assert.match(result.fix ?? "", /--handover again/);
+        assert.doesNotMatch(`${result.message} ${result.fix}`, /a-token-graph-refuses/);
+    });
+
     for (const cloud of ["usgov", "dod", "china"] as const) {
         it(`skips in the ${cloud} cloud without asking Graph: the report exists only in the global cloud`, async () => {
             const result = await runHandoverCheck(request({ cloud }), standIn.connection(), NOW);

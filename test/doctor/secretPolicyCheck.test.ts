@@ -198,6 +198,14 @@ describe("doctor --preflight against the Graph stand-in", () => {
         assert.match(result.fix ?? "", /Connect-MgGraph -Scopes Policy\.Read\.All/);
     });
 
+    it("warns, never passes over, when Graph cannot be read for another reason (here 401 for a token Graph does not accept)", async () => {
+        const connection = { ...standIn.connection(), accessToken: "a-token-graph-refuses" };
+        const result = await runSecretPolicyCheck(request(), connection, NOW);
+        assert.equal(result.status, "warn", result.message);
+        assert.match(result.message, /secret policy is unknown: Graph answered 401 InvalidAuthenticationToken/);
+        assert.match(result.fix ?? "", /--preflight again/);
+    });
+
     it("skips with the object id when Graph knows no such application", async () => {
         const result = await check({ applicationObjectId: "00000000-0000-4000-8000-00000000dead" });
         assert.equal(result.status, "skip");

@@ -227,11 +227,12 @@ export async function runSecretPolicyCheck(
                 fix: "Check the stack's applicationObjectId or --application-object-id, and the tenant.",
             };
         }
+        // Asked for and not done: no verdict on the policy, which a pipeline must show rather than pass over.
         return {
             id: "secret-policy",
-            status: "skip",
-            message: `Graph could not be read: ${error.message}`,
-            fix: "Check --graph-host, the network and the Graph token.",
+            status: "warn",
+            message: `Graph could not be read, so the tenant's secret policy is unknown: ${error.message}`,
+            fix: "Check --graph-host, the network and the Graph token, then run the doctor with --preflight again.",
         };
     }
 }
