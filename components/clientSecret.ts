@@ -11,10 +11,13 @@ import {
     assertNewestSlotHeld,
     committedRotationState,
     currentInstant,
+    MAX_ROTATION_DAYS,
+    MIN_ROTATION_DAYS,
     rotationRequest,
     sameRotationState,
     slotDisplayName,
     summarizeRotation,
+    UNCOMMITTED_KEY_DIGEST,
     type ExportedSlot,
     type RotationRequest,
     type RotationState,
@@ -115,7 +118,7 @@ function savedRotationOutputs(self: pulumi.StackReference): pulumi.Output<SavedR
             names.forEach(([field], index) => {
                 const value = values[index];
                 if (field === "exported" && isExportedSlot(value)) {
-                    saved[field] = { slot: value.slot, generation: value.generation };
+                    saved[field] = exportedSlotOf(value);
                 } else if (field !== "exported" && isPeriodBoundary(value)) {
                     saved[field] = value;
                 }
@@ -132,6 +135,22 @@ function isExportedSlot(value: unknown): value is ExportedSlot {
         Number.isInteger(candidate.generation) &&
         (candidate.generation ?? 0) > 0
     );
+}
+
+/** The well-formed fields of a saved slot; a period or key digest in any other form is left out, as if absent. */
+function exportedSlotOf(value: ExportedSlot): ExportedSlot {
+    const { rotationDays, rotationKeyDigest } = value;
+    const days =
+        Number.isInteger(rotationDays) && rotationDays! >= MIN_ROTATION_DAYS && rotationDays! <= MAX_ROTATION_DAYS;
+    const digest =
+        typeof rotationKeyDigest === "string" &&
+        (/^[0-9a-f]{16}$/.test(rotationKeyDigest) || rotationKeyDigest === UNCOMMITTED_KEY_DIGEST);
+    return {
+        slot: value.slot,
+        generation: value.generation,
+        ...(days ? { rotationDays } : {}),
+        ...(digest ? { rotationKeyDigest } : {}),
+    };
 }
 
 /** ... and only dates in the form the rotation writes them: a period boundary, midnight UTC. */

@@ -191,6 +191,12 @@ export function advanceRotation(previous: RotationState | undefined, request: Ro
 export interface ExportedSlot {
     readonly slot: SlotName;
     readonly generation: number;
+    /**
+     * The period and key digest the exporting run had applied, so that a ledger rebuilt from the outputs still sees a
+     * change of either since (a forced rotation a failed run began); absent on outputs saved before they existed.
+     */
+    readonly rotationDays?: number;
+    readonly rotationKeyDigest?: string;
 }
 
 /**
@@ -277,17 +283,19 @@ export function committedRotationState(
  * The ledger's state when the ledger has none but the saved outputs name both secrets: its state was removed
  * (`pulumi state delete`), or a targeted replacement (`pulumi up --replace`, or a tainted ledger) checked it without
  * its old inputs ("if the resource has been targeted for replacement, ignore its old state", step_generator.go).
- * Both slots keep the generation and end date the outputs exported, so neither secret changes; the period and key
- * are this run's, so nothing rotates before the saved `nextRotationAt`. Undefined when the outputs cannot say all.
+ * Both slots keep the generation and end date the outputs exported, and the period and key digest are those the
+ * exporting run had applied: nothing rotates before the saved `nextRotationAt` unless the period or the key changed
+ * since, as with the ledger itself. Outputs saved before those two existed count as this run's period and key.
+ * Undefined when the outputs cannot say which secret is where.
  */
 function rebuiltFromSavedOutputs(saved: SavedRotationOutputs, request: RotationRequest): RotationState | undefined {
     const { exported, expiresAt, nextRotationAt, previousExpiresAt } = saved;
     if (exported === undefined || expiresAt === undefined || nextRotationAt === undefined) return undefined;
     if (previousExpiresAt === undefined) return undefined;
-    const { rotationDays } = request;
+    const rotationDays = exported.rotationDays ?? request.rotationDays;
     return {
         rotationDays,
-        rotationKeyDigest: request.rotationKeyDigest,
+        rotationKeyDigest: exported.rotationKeyDigest ?? request.rotationKeyDigest,
         newest: exported.slot,
         nextRotationAt,
         slots: {
@@ -356,7 +364,12 @@ export function summarizeRotation(state: RotationState): RotationSummary {
     const previousSlot = otherSlot(state.newest);
     return {
         exportedSlot: state.newest,
-        exported: { slot: state.newest, generation: state.slots[state.newest].generation },
+        exported: {
+            slot: state.newest,
+            generation: state.slots[state.newest].generation,
+            rotationDays: state.rotationDays,
+            rotationKeyDigest: state.rotationKeyDigest,
+        },
         expiresAt: state.slots[state.newest].expiresAt,
         nextRotationAt: state.nextRotationAt,
         previousSlot,

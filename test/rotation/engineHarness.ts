@@ -107,6 +107,11 @@ export interface RunPlan {
     readonly targets?: ReadonlySet<StepName>;
     /** `pulumi up --replace` (or a resource tainted with `pulumi state taint`); only the ledger is modelled. */
     readonly replace?: ReadonlySet<"ledger">;
+    /**
+     * The CLI stops after the last resource step and before the run ends (a cancel, a crash, a killed runner): the
+     * steps already saved stay, and neither the outputs nor the pending deletes are written.
+     */
+    readonly stopsBeforeEnd?: boolean;
 }
 
 export interface RunResult {
@@ -299,6 +304,7 @@ export async function runUpdate(stack: EngineStack, app: FakeApplication, plan: 
         else process.env[NOW_ENV_VAR] = previousNow;
     }
 
+    if (plan.stopsBeforeEnd) errors.push("the run stopped before it ended");
     const succeeded = errors.length === 0;
     const deletedKeyIds: string[] = [];
     if (succeeded) {
@@ -316,6 +322,6 @@ export async function runUpdate(stack: EngineStack, app: FakeApplication, plan: 
     // Stack outputs are written when the run ends: a successful run's replace them; after an error, the registered
     // ones are laid over the old ones, whose absence proves nothing (executeRegisterResourceOutputs in
     // step_executor.go, called from deploymentExecutor.Execute in deployment_executor.go).
-    stack.outputs = succeeded ? registered : { ...stack.outputs, ...registered };
+    if (!plan.stopsBeforeEnd) stack.outputs = succeeded ? registered : { ...stack.outputs, ...registered };
     return { succeeded, attempted, replacedKeyIds, deletedKeyIds, errors };
 }

@@ -109,6 +109,8 @@ interface RunEvent {
     readonly failing: readonly StepName[];
     /** The ledger loses its state before the run: `pulumi state delete`, or `pulumi up --replace` of it. */
     readonly loseLedger: "state-delete" | "replace" | undefined;
+    /** The run is stopped after its steps and before it writes the outputs (cancel, crash). */
+    readonly stopsBeforeEnd: boolean;
 }
 
 const PERIODS = [30, 45, 90, 180] as const;
@@ -117,7 +119,12 @@ const runEvent: fc.Arbitrary<RunEvent> = fc.record({
     rotationDays: fc.option(fc.constantFrom(...PERIODS), { nil: undefined, freq: 3 }),
     forceRotation: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
     failing: fc.oneof(fc.constant<StepName[]>([]), fc.subarray([...STEPS], { minLength: 1 })),
-    loseLedger: fc.option(fc.constantFrom("state-delete" as const, "replace" as const), { nil: undefined, freq: 4 }),
+    // Rare, as in real use, so that most sequences still test the plain re-run after a failure.
+    loseLedger: fc.oneof(
+        { arbitrary: fc.constant(undefined), weight: 8 },
+        { arbitrary: fc.constantFrom("state-delete" as const, "replace" as const), weight: 1 },
+    ),
+    stopsBeforeEnd: fc.integer({ min: 0, max: 7 }).map((n) => n === 0),
 });
 const scenario = fc.record({
     startDay: fc.integer({ min: 0, max: 729 }),
@@ -146,11 +153,16 @@ describe("rotation under partial failure (engine harness)", () => {
                     if (event.forceRotation) settings.rotationKey = `forced-${index}`;
                     if (event.loseLedger === "state-delete") stack.forgetLedger();
                     const replace = event.loseLedger === "replace" ? new Set(["ledger" as const]) : undefined;
-                    const plan = { ...settings, failing: new Set(event.failing), replace };
+                    const plan = {
+                        ...settings,
+                        failing: new Set(event.failing),
+                        replace,
+                        stopsBeforeEnd: event.stopsBeforeEnd,
+                    };
                     const ahead = stack.ledgerState();
                     const observed = await checkedRun(stack, app, plan);
 
-                    if (event.failing.length === 0 && fitsPolicy(app, settings.rotationDays)) {
+                    if (event.failing.length === 0 && !event.stopsBeforeEnd && fitsPolicy(app, settings.rotationDays)) {
                         assert.ok(
                             observed.result.succeeded,
                             `fits the policy, so it succeeds: ${observed.result.errors}`,
@@ -336,6 +348,35 @@ describe("rotation under partial failure: the scenarios", () => {
             const due = await checkedRun(stack, app, { ...forced, nowMs: nextPeriod });
             assert.equal(due.result.replacedKeyIds.length, 1, `${loss}: the scheduled rotation still comes`);
             assert.equal((stack.outputs.clientSecretSlot as ExportedSlot).generation, 4, loss);
+        }
+    });
+
+    it("a forced rotation stopped before its outputs were written, then a lost ledger: a plain re-run still completes it", async () => {
+        for (const loss of ["state-delete", "replace"] as const) {
+            const stack = new EngineStack();
+            const app = new FakeApplication();
+            await checkedRun(stack, app, { nowMs: firstRun, rotationDays: P, rotationKey: "" });
+            const leakedKeyId = app.byValue(stack.outputs.clientSecret)!.keyId;
+            // The key changes because the secret leaked; the run renews the other slot, then is stopped.
+            const forced = { nowMs: firstRun + DAY_MS, rotationDays: P, rotationKey: "leaked" };
+            const stopped = await checkedRun(stack, app, { ...forced, stopsBeforeEnd: true });
+            assert.equal(stopped.result.replacedKeyIds.length, 1, "the stopped run had renewed a slot");
+            assert.equal(app.byValue(stack.outputs.clientSecret)!.keyId, leakedKeyId, "the outputs still export it");
+            if (loss === "state-delete") stack.forgetLedger();
+            const replace = loss === "replace" ? new Set(["ledger"] as const) : undefined;
+            const rerun = await checkedRun(stack, app, { ...forced, nowMs: forced.nowMs + DAY_MS, replace });
+            assert.ok(rerun.result.succeeded, `${loss}: ${rerun.result.errors.join("\n")}`);
+            assert.notEqual(
+                app.byValue(stack.outputs.clientSecret)!.keyId,
+                leakedKeyId,
+                `${loss}: a new secret is exported`,
+            );
+            assert.equal(
+                (stack.outputs.clientSecretSlot as ExportedSlot).generation,
+                3,
+                `${loss}: one forced rotation`,
+            );
+            await assertConverges(stack, app, { ...forced, nowMs: forced.nowMs + DAY_MS });
         }
     });
 

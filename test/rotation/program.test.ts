@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DAY_MS, periodIndex, periodStartMs } from "../../components/rotationSchedule";
+import { DAY_MS, periodIndex, periodStartMs, rotationKeyDigest } from "../../components/rotationSchedule";
 import { guidFrom } from "../support/fakeTenant";
 import { MockStackState, ofType, ProgramFailure, runProgram, type ProgramRun } from "../support/program";
 
@@ -179,17 +179,23 @@ describe("the program's client secret slots across simulated periods", () => {
         const first = await up(state, at(q, 2), config);
         assert.ok(!first.run.secretOutputs.has("clientSecretSlot"), "a plain output");
         const generation = Number((first.slots[first.exported].rotateWhenChanged as { generation: string }).generation);
-        assert.deepEqual(first.run.outputs.clientSecretSlot, { slot: first.exported, generation });
+        // With the period and key digest it had applied (a digest, never the key), for a ledger rebuilt from them.
+        const applied = { rotationDays: P, rotationKeyDigest: rotationKeyDigest("") };
+        assert.deepEqual(first.run.outputs.clientSecretSlot, { slot: first.exported, generation, ...applied });
         const ledger = state.dynamic.get("ucx-mail-secret-ledger")!;
         assert.deepEqual(ledger.inputs.saved, {}, "the stack's first run finds no saved outputs");
         const rotated = await up(state, at(q + 1, 2), config);
         assert.deepEqual(state.dynamic.get("ucx-mail-secret-ledger")!.inputs.saved, {
-            exported: { slot: first.exported, generation },
+            exported: { slot: first.exported, generation, ...applied },
             expiresAt: first.run.outputs.clientSecretExpiresAt,
             nextRotationAt: first.run.outputs.nextSecretRotationAt,
             previousExpiresAt: first.run.outputs.previousSecretExpiresAt,
         });
-        assert.deepEqual(rotated.run.outputs.clientSecretSlot, { slot: rotated.exported, generation: generation + 1 });
+        assert.deepEqual(rotated.run.outputs.clientSecretSlot, {
+            slot: rotated.exported,
+            generation: generation + 1,
+            ...applied,
+        });
     });
 
     it("after a rotating run whose outputs were never saved, renews the other slot instead of the suite's", async () => {
@@ -216,7 +222,12 @@ describe("the program's client secret slots across simulated periods", () => {
         const generation = Number(
             (committed.slots[committed.exported].rotateWhenChanged as { generation: string }).generation,
         );
-        assert.deepEqual(forced.run.outputs.clientSecretSlot, { slot: forced.exported, generation: generation + 1 });
+        assert.deepEqual(forced.run.outputs.clientSecretSlot, {
+            slot: forced.exported,
+            generation: generation + 1,
+            rotationDays: P,
+            rotationKeyDigest: rotationKeyDigest("forced"),
+        });
     });
 
     it("accepts secretRotationKey stored as a secret and keeps its value out of the state and the outputs", async () => {

@@ -322,6 +322,30 @@ describe("the state a run advances from", () => {
         assert.equal(committedRotationState(undefined, withoutSlot, rotationRequest(new Date(t0), P, "")), undefined);
     });
 
+    it("a rebuilt ledger still sees a key or period changed since the export, and counts older outputs as this run's", () => {
+        const dayAfter = new Date(t0 + DAY_MS);
+        const saved = savedOutputsOf(committed);
+        const sameKey = rotationRequest(dayAfter, P, "");
+        assert.ok(
+            sameRotationState(
+                advanceRotation(committedRotationState(undefined, saved, sameKey), sameKey),
+                committedRotationState(undefined, saved, sameKey),
+            ),
+        );
+        for (const changed of [rotationRequest(dayAfter, P, "leaked"), rotationRequest(dayAfter, 2 * P, "")]) {
+            const rotated = advanceRotation(committedRotationState(undefined, saved, changed), changed);
+            assert.notEqual(rotated.newest, committed.newest, "the change rotates once, renewing the other slot");
+            assert.deepEqual(rotated.slots[committed.newest], committed.slots[committed.newest]);
+        }
+        const { rotationDays: _days, rotationKeyDigest: _digest, ...olderSlot } = saved.exported!;
+        const older = { ...saved, exported: olderSlot };
+        const leaked = rotationRequest(dayAfter, P, "leaked");
+        assert.equal(
+            advanceRotation(committedRotationState(undefined, older, leaked), leaked).newest,
+            committed.newest,
+        );
+    });
+
     it("is what the outputs committed when the ledger went ahead, so the suite's slot stays the newest", () => {
         for (const saved of [savedOutputsOf(committed), withoutSlot]) {
             const from = committedRotationState(ahead, saved)!;
