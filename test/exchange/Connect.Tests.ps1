@@ -244,6 +244,19 @@ Describe 'settings and module loading in this process' {
         (Get-UcxExchangeSetting -Environment $stored).CertificatePath | Should -Be $CertificatePath
     }
 
+    It 'one reader, two purposes: each problem names the stack''s config key for the steps and the doctor''s flag for the doctor' {
+        $steps = New-ConnectEnvironment interactive @{ UCX_EXCHANGE_SMTP_AUTH = 'everywhere' }
+        $stepsProblem = { Get-UcxExchangeSetting -Environment $steps -Purpose Steps } | Should -Throw -PassThru
+        $stepsProblem.Exception.Message | Should -Match 'UCX_EXCHANGE_AUTH must be certificate, clientSecret, accessToken or managedIdentity \(exchangeAuth;'
+        $stepsProblem.Exception.Message | Should -Match 'UCX_EXCHANGE_SMTP_AUTH must be mailbox, organization or unchanged \(smtpAuth\)'
+        $stepsProblem.Exception.Message | Should -Not -Match '--exchange'
+        $doctor = New-ConnectEnvironment interactive @{ UCX_EXCHANGE_SMTP_AUTH = 'everywhere'; UCX_EXCHANGE_ORGANIZATION = 'contoso.com' }
+        $doctorProblem = { Get-UcxExchangeSetting -Environment $doctor -Purpose Doctor } | Should -Throw -PassThru
+        $doctorProblem.Exception.Message | Should -Match '^Invalid --exchange settings: '
+        $doctorProblem.Exception.Message | Should -Match 'UCX_EXCHANGE_ADMIN_UPN must name the admin who signs in \(--exchange-admin-upn\)'
+        $doctorProblem.Exception.Message | Should -Match 'contoso\.onmicrosoft\.com \(--exchange-organization, --cloud\)'
+        $doctorProblem.Exception.Message | Should -Not -Match 'SMTP_AUTH|exchangeAuth'
+    }
     It 'says why ExchangeOnlineManagement could not be loaded: the first line of the real error, and the version it needs' {
         $modules = Join-Path $TestDrive 'broken-modules'
         $broken = New-Item -ItemType Directory -Path (Join-Path $modules 'ExchangeOnlineManagement') -Force

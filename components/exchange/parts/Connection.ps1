@@ -234,7 +234,7 @@ function Get-UcxExchangeSetting {
             }
         }
         'interactive' {
-            if ($null -eq $settings.AdminUpn) { $problems.Add("$($names.adminUpn) must name the admin who signs in (--exchange-admin-upn)") }
+            if ($forDoctor -and $null -eq $settings.AdminUpn) { $problems.Add("$($names.adminUpn) must name the admin who signs in (--exchange-admin-upn)") }
         }
     }
     Add-UcxTestKnob -Settings $settings -Read $read -Problems $problems
@@ -264,7 +264,8 @@ function Add-UcxStepSetting {
     $Settings.ServicePrincipalName = & $Read $names.servicePrincipalName
     if ($null -eq $Settings.ServicePrincipalName) { $Problems.Add("$($names.servicePrincipalName) must be set (exchangeServicePrincipalName)") }
     $Settings.SmtpAuth = & $Read $names.smtpAuth
-    if ($Settings.SmtpAuth -cnotin @($script:UcxContract.settings.smtpAuthScopes)) { $Problems.Add("$($names.smtpAuth) must be $(@($script:UcxContract.settings.smtpAuthScopes) -join ', ') (smtpAuth)") }
+    $scopes = @($script:UcxContract.settings.smtpAuthScopes)
+    if ($Settings.SmtpAuth -cnotin $scopes) { $Problems.Add("$($names.smtpAuth) must be $(($scopes[0..($scopes.Count - 2)]) -join ', ') or $($scopes[-1]) (smtpAuth)") }
     $range = $script:UcxContract.settings.ranges.exchangeMaxWaitMinutes
     $maxWaitText = & $Read $names.maxWaitMinutes
     if ($null -ne $maxWaitText) {
