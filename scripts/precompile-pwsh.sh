@@ -19,15 +19,19 @@ if [ -f "$target/.precompiled-from" ] && [ "$(cat "$target/.precompiled-from")" 
   echo "precompile-pwsh: $target is up to date."
   exit 0
 fi
+# From here on a failure must leave no launcher behind, so that nothing starts a copy of an older pin.
+rm -f .tools/bin/pwsh "$target/.precompiled-from"
 
-dotnet restore tools/crossgen/crossgen.csproj --packages .tools/nuget --verbosity quiet
-crossgen=$(find .tools/nuget/microsoft.netcore.app.crossgen2.linux-x64 -path '*/tools/crossgen2' -type f | sort -V | tail -n 1)
-# The shared framework the tool runs on: the newest Microsoft.NETCore.App of the major version in its folder name.
-major=$(basename "$(dirname "$(dirname "$home")")" | sed -E 's/^net([0-9]+)\..*/\1/')
-framework=$(dotnet --list-runtimes | awk -v major="$major" '$1 == "Microsoft.NETCore.App" && index($2, major ".") == 1 {
-  dir = substr($3, 2, length($3) - 2) "/" $2 } END { print dir }')
-if [ -z "$crossgen" ] || [ ! -d "$framework" ]; then
-  echo "precompile-pwsh: no ReadyToRun compiler or no .NET $major runtime found." >&2
+# The target framework of the tool's folder (net10.0) picks the compiler's and the runtime's major version.
+framework_moniker=$(basename "$(dirname "$(dirname "$home")")")
+major=$(echo "$framework_moniker" | sed -nE 's/^net([0-9]+)\.[0-9]+$/\1/p')
+dotnet restore tools/crossgen/crossgen.csproj --packages .tools/nuget --verbosity quiet -p:TargetFramework="$framework_moniker"
+crossgen=$(find .tools/nuget/microsoft.netcore.app.crossgen2.linux-x64 -path "*/$major.*/tools/crossgen2" -type f 2>/dev/null |
+  sort -V | tail -n 1 || true)
+# The shared framework the tool runs on: the newest Microsoft.NETCore.App of that major version.
+framework=$(dotnet --list-runtimes | sed -nE "s/^Microsoft\.NETCore\.App ($major\.[^ ]+) \[(.*)\]$/\2\/\1/p" | tail -n 1)
+if [ -z "$major" ] || [ -z "$crossgen" ] || [ ! -d "$framework" ]; then
+  echo "precompile-pwsh: no ReadyToRun compiler or no .NET runtime for $framework_moniker found." >&2
   exit 1
 fi
 
@@ -49,8 +53,15 @@ mv "$target.part" "$target"
 mkdir -p .tools/bin
 cat >.tools/bin/pwsh <<'SHIM'
 #!/bin/sh
-# The pinned PowerShell, precompiled by scripts/precompile-pwsh.sh.
-exec dotnet "$(dirname "$0")/../pwsh/pwsh.dll" "$@"
+# The pinned PowerShell, precompiled by scripts/precompile-pwsh.sh. It starts only a copy of the version that
+# .config/dotnet-tools.json pins: after a change of the pin it fails, naming the fix, instead of testing an old one.
+root="$(dirname "$0")/../.."
+pinned=$(sed -n '/"powershell"/,/}/s/.*"version": *"\([^"]*\)".*/\1/p' "$root/.config/dotnet-tools.json")
+case "$(cat "$root/.tools/pwsh/.precompiled-from" 2>/dev/null)" in
+*/powershell/"$pinned"/*) exec dotnet "$root/.tools/pwsh/pwsh.dll" "$@" ;;
+esac
+echo "The precompiled PowerShell in .tools/pwsh is not the pinned $pinned; run: bash scripts/setup.sh" >&2
+exit 1
 SHIM
 chmod +x .tools/bin/pwsh
 echo "precompile-pwsh: $(.tools/bin/pwsh -NoProfile -NonInteractive -Command '"PowerShell $($PSVersionTable.PSVersion), precompiled"') in $target."

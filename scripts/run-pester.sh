@@ -13,7 +13,7 @@ if [ -x .tools/bin/pwsh ]; then pwsh_command=(.tools/bin/pwsh); fi
 if ! "${pwsh_command[@]}" -NoProfile -Command 'exit 0' >/dev/null 2>&1 || [ ! -f "$pester_manifest" ]; then
   # Never pass by skipping: a missing PowerShell fails the run, on CI and locally alike.
   echo "!!! PowerShell or Pester is missing: the Exchange scripts were NOT tested." >&2
-  echo "!!! Install them with: dotnet tool restore && dotnet restore tools/pester/pester.csproj --packages .tools/nuget" >&2
+  echo "!!! Install them with: bash scripts/setup.sh (or dotnet tool restore && dotnet restore tools/pester/pester.csproj --packages .tools/nuget)" >&2
   exit 1
 fi
 

@@ -21,7 +21,8 @@ if [ -x .tools/bin/pwsh ]; then export PATH="$PWD/.tools/bin:$PATH"; fi
 # steps share two cores, so CPU time, not the wall clock, shows which step to make cheaper. Each step writes `times`
 # into a file itself: in a pipe or a $(...) it would run in a forked subshell, which has no finished children.
 cpu_seconds() {
-  awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%.0f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$1"
+  # gsub: `times` writes the locale's decimal separator, which may be a comma.
+  awk 'NR == 2 { gsub(",", "."); split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%.0f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$1"
 }
 
 # Starts a command in the background as step <name>: its output goes to $logs/<name>.log, its exit code and

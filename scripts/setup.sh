@@ -18,4 +18,7 @@ npm ci --no-audit --no-fund
 dotnet tool restore
 dotnet restore tools/pester/pester.csproj --packages .tools/nuget --verbosity quiet
 # Speed only: the tests work the same with the local tool as it is, so a failure here does not stop the setup.
-bash scripts/precompile-pwsh.sh || echo "setup: could not precompile PowerShell; the tests use the local tool as it is (slower)."
+if ! bash scripts/precompile-pwsh.sh; then
+  rm -f .tools/bin/pwsh
+  echo "setup: could not precompile PowerShell; the tests use the local tool as it is (slower)."
+fi
