@@ -25,3 +25,15 @@ export function escapeUntrustedText(text: string): string {
         .replace(/!\[/g, "\\x21[")
         .replace(/</g, "\\x3c");
 }
+
+/** The same for every string inside JSON-shaped data (objects, arrays), such as a child process's JSON answer. Pure. */
+export function escapeUntrustedStrings<T>(value: T): T {
+    if (typeof value === "string") return escapeUntrustedText(value) as T;
+    if (Array.isArray(value)) return value.map((item) => escapeUntrustedStrings(item)) as T;
+    if (value !== null && typeof value === "object") {
+        return Object.fromEntries(
+            Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, escapeUntrustedStrings(item)]),
+        ) as T;
+    }
+    return value;
+}

@@ -452,6 +452,17 @@ describe("resolveDoctorOptions", () => {
             ENV,
         );
         assert.equal(dod.exchange?.organization, "contoso.onmicrosoft.us");
+        // The stack's config is written by others: its value is printed inert.
+        const fromStack = usageMessage(() =>
+            resolveDoctorOptions(parseDoctorFlags(["--stack", "prod", "--exchange", "managedIdentity"]), ENV, {
+                tenantId: TENANT,
+                applicationClientId: CLIENT,
+                mailboxes: ["fax@contoso.com"],
+                exchangeOrganization: "evil\u001b]0;owned\u0007.com",
+            }),
+        );
+        assert.match(fromStack, /--exchange-organization evil\\x1b\]0;owned\\x07\.com is not/);
+        assert.ok(!fromStack.includes("\u001b"));
     });
 
     it("takes the PFX from the flag, else this machine's UCX_EXCHANGE_LOCAL_CERTIFICATE_PATH, else the stack, as the steps do", () => {

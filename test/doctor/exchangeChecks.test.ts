@@ -202,4 +202,30 @@ describe("reading the diagnosis process's output", () => {
         assert.equal(crashed.ok, false);
         if (!crashed.ok) assert.match(crashed.failure.message, /exit code 1 .*ParserError: boom/);
     });
+    it("makes what Exchange and the stack's config wrote inert: display names, the User column, failures, stderr", () => {
+        const hostile = "\u001b[31m::error::x`";
+        const base = findings();
+        const answer = {
+            ...base,
+            principal: { ...base.principal, displayName: hostile },
+            mailboxes: base.mailboxes.map((mailbox) => ({ ...mailbox, users: [hostile] })),
+        };
+        const result = readDiagnosisOutput(0, JSON.stringify(answer), "", pwsh);
+        assert.ok(result.ok);
+        const shown = JSON.stringify(result.findings);
+        assert.ok(!shown.includes("\\u001b[31m") && !shown.includes("::error"), shown);
+        assert.equal(result.findings.principal.displayName, "\\x1b[31m:\\x3aerror:\\x3ax\\x60");
+        assert.equal(result.findings.mailboxes[0].users[0], result.findings.principal.displayName);
+        const failed = readDiagnosisOutput(
+            1,
+            JSON.stringify({ failure: { stage: "input", message: hostile } }),
+            "",
+            pwsh,
+        );
+        assert.ok(!failed.ok && !failed.failure.message.includes("\u001b"), JSON.stringify(failed));
+        const crashed = readDiagnosisOutput(1, "", `${hostile}\n`, pwsh);
+        assert.ok(
+            !crashed.ok && !crashed.failure.message.includes("\u001b") && !crashed.failure.message.includes("::error"),
+        );
+    });
 });

@@ -7,6 +7,7 @@ import {
     PATTERNS,
     SETTINGS,
 } from "../../components/contract";
+import { escapeUntrustedText } from "../untrustedText";
 
 /** A command line the doctor cannot run with; main prints the one-line message and exits 2. */
 export class UsageError extends Error {
@@ -487,13 +488,17 @@ function resolveExchangeOptions(
     }
     // The Exchange steps' own rule (their settings reader checks it again): a domain of another cloud connects to a
     // cloud that refuses the tenant (AADSTS900382).
-    if (!cloudsOfOrganization(organization as string).includes(cloud)) {
+    const organizationClouds = cloudsOfOrganization(organization as string);
+    if (!organizationClouds.includes(cloud)) {
         const suffix = CLOUD_ENDPOINTS[cloud].organizationSuffix;
-        const others = cloudsOfOrganization(organization as string);
-        const hint = others.length > 0 ? `, or --cloud ${others.join(" or --cloud ")} if the tenant lives there` : "";
+        const hint =
+            organizationClouds.length > 0
+                ? `, or --cloud ${organizationClouds.join(" or --cloud ")} if the tenant lives there`
+                : "";
+        // From the flag, or from the stack's config, which others can write: inert before it is printed.
         throw new UsageError(
-            `--exchange-organization ${organization} is not a tenant's initial domain in the ${cloud} cloud; give the ` +
-                `one such as contoso.${suffix}${hint}.`,
+            `--exchange-organization ${escapeUntrustedText(organization as string)} is not a tenant's initial domain ` +
+                `in the ${cloud} cloud; give the one such as contoso.${suffix}${hint}.`,
         );
     }
     return {

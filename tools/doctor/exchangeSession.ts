@@ -3,6 +3,7 @@ import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import { ExchangeOptions } from "./cliArgs";
 import { CloudName, ENVIRONMENT } from "../../components/contract";
+import { escapeUntrustedStrings, escapeUntrustedText } from "../untrustedText";
 
 /** The repository root: the doctor entry script and the project's dotnet tool manifest live here. */
 const REPO_ROOT = join(__dirname, "..", "..");
@@ -211,18 +212,22 @@ export function readDiagnosisOutput(
     } catch {
         parsed = undefined;
     }
-    const record = parsed as (Partial<ExchangeFindings> & { failure?: ExchangeSessionFailure }) | undefined;
+    // Exchange's answers (display names, the User column, error texts) and the stack's config values the failures
+    // quote are written by others: inert before anything prints them.
+    const record = escapeUntrustedStrings(parsed) as
+        (Partial<ExchangeFindings> & { failure?: ExchangeSessionFailure }) | undefined;
     if (record?.failure && typeof record.failure.message === "string") {
         return { ok: false, failure: record.failure };
     }
     if (code === 0 && record?.principal && Array.isArray(record.mailboxes) && record.organization) {
         return { ok: true, findings: record as ExchangeFindings };
     }
-    const lastError = stderr
+    const lastLine = stderr
         .split(/\r?\n/)
         .map((entry) => entry.trim())
         .filter((entry) => entry !== "")
         .at(-1);
+    const lastError = lastLine === undefined ? undefined : escapeUntrustedText(lastLine);
     // dotnet prints this when the tool manifest has not been restored; the local tool cannot start.
     if (/dotnet tool restore|Run "dotnet tool restore"|could not find|command could be found/i.test(stderr)) {
         return {
