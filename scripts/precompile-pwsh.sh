@@ -13,13 +13,34 @@ if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]; then
   exit 0
 fi
 
+# Writes .tools/bin/pwsh, also when the copy is up to date, so that a launcher from an older setup is replaced.
+write_launcher() {
+  mkdir -p .tools/bin
+  cat >.tools/bin/pwsh <<'SHIM'
+#!/bin/sh
+# The pinned PowerShell, precompiled by scripts/precompile-pwsh.sh. It starts only a copy of the version that
+# .config/dotnet-tools.json pins; after a change of the pin it says so once and starts the local tool itself (from
+# the project folder, where `dotnet tool run` finds the manifest; every caller runs from there), so no test runs an
+# old version and none is skipped.
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+pinned=$(sed -n '/"powershell"/,/}/s/.*"version": *"\([^"]*\)".*/\1/p' "$root/.config/dotnet-tools.json")
+case "$(cat "$root/.tools/pwsh/.precompiled-from" 2>/dev/null)" in
+*/powershell/"$pinned"/*) exec dotnet "$root/.tools/pwsh/pwsh.dll" "$@" ;;
+esac
+echo "The precompiled PowerShell in .tools/pwsh is not the pinned $pinned, so the local tool runs (slower); run: bash scripts/setup.sh" >&2
+cd "$root" && exec dotnet tool run pwsh "$@"
+SHIM
+  chmod +x .tools/bin/pwsh
+}
+
 # The folder of the pinned pwsh.dll, as the local tool runs it (its NuGet package, tools/net<version>/any/unix).
 home=$(dotnet tool run pwsh -NoProfile -NonInteractive -Command '$PSHOME')
-if [ -f "$target/.precompiled-from" ] && [ "$(cat "$target/.precompiled-from")" = "$home" ] && [ -x .tools/bin/pwsh ]; then
+if [ -f "$target/.precompiled-from" ] && [ "$(cat "$target/.precompiled-from")" = "$home" ]; then
+  write_launcher
   echo "precompile-pwsh: $target is up to date."
   exit 0
 fi
-# From here on a failure must leave no launcher behind, so that nothing starts a copy of an older pin.
+# From here on a failure must leave no launcher behind: the tests then use the local tool as it is.
 rm -f .tools/bin/pwsh "$target/.precompiled-from"
 
 # The target framework of the tool's folder (net10.0) picks the compiler's and the runtime's major version.
@@ -50,18 +71,5 @@ echo "$home" >"$target.part/.precompiled-from"
 rm -rf "$target"
 mv "$target.part" "$target"
 
-mkdir -p .tools/bin
-cat >.tools/bin/pwsh <<'SHIM'
-#!/bin/sh
-# The pinned PowerShell, precompiled by scripts/precompile-pwsh.sh. It starts only a copy of the version that
-# .config/dotnet-tools.json pins: after a change of the pin it fails, naming the fix, instead of testing an old one.
-root="$(dirname "$0")/../.."
-pinned=$(sed -n '/"powershell"/,/}/s/.*"version": *"\([^"]*\)".*/\1/p' "$root/.config/dotnet-tools.json")
-case "$(cat "$root/.tools/pwsh/.precompiled-from" 2>/dev/null)" in
-*/powershell/"$pinned"/*) exec dotnet "$root/.tools/pwsh/pwsh.dll" "$@" ;;
-esac
-echo "The precompiled PowerShell in .tools/pwsh is not the pinned $pinned; run: bash scripts/setup.sh" >&2
-exit 1
-SHIM
-chmod +x .tools/bin/pwsh
+write_launcher
 echo "precompile-pwsh: $(.tools/bin/pwsh -NoProfile -NonInteractive -Command '"PowerShell $($PSVersionTable.PSVersion), precompiled"') in $target."
