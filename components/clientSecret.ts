@@ -117,8 +117,9 @@ function savedRotationOutputs(self: pulumi.StackReference): pulumi.Output<SavedR
             const saved: Record<string, unknown> = {};
             names.forEach(([field], index) => {
                 const value = values[index];
-                if (field === "exported" && isExportedSlot(value)) {
-                    saved[field] = exportedSlotOf(value);
+                const exported = field === "exported" ? wellFormedExportedSlot(value) : undefined;
+                if (exported !== undefined) {
+                    saved[field] = exported;
                 } else if (field !== "exported" && isPeriodBoundary(value)) {
                     saved[field] = value;
                 }
@@ -127,27 +128,22 @@ function savedRotationOutputs(self: pulumi.StackReference): pulumi.Output<SavedR
         });
 }
 
-/** Saved outputs come back from the state file: take only a well-formed slot and generation. */
-function isExportedSlot(value: unknown): value is ExportedSlot {
+/**
+ * Saved outputs come back from the state file: a well-formed slot and generation, or undefined; a period or key digest
+ * in any other form is left out, as if absent.
+ */
+function wellFormedExportedSlot(value: unknown): ExportedSlot | undefined {
     const candidate = value as Partial<ExportedSlot> | undefined;
-    return (
-        (candidate?.slot === "a" || candidate?.slot === "b") &&
-        Number.isInteger(candidate.generation) &&
-        (candidate.generation ?? 0) > 0
-    );
-}
-
-/** The well-formed fields of a saved slot; a period or key digest in any other form is left out, as if absent. */
-function exportedSlotOf(value: ExportedSlot): ExportedSlot {
-    const { rotationDays, rotationKeyDigest } = value;
+    const { slot, generation, rotationDays, rotationKeyDigest } = candidate ?? {};
+    if ((slot !== "a" && slot !== "b") || !Number.isInteger(generation) || generation! <= 0) return undefined;
     const days =
         Number.isInteger(rotationDays) && rotationDays! >= MIN_ROTATION_DAYS && rotationDays! <= MAX_ROTATION_DAYS;
     const digest =
         typeof rotationKeyDigest === "string" &&
         (/^[0-9a-f]{16}$/.test(rotationKeyDigest) || rotationKeyDigest === UNCOMMITTED_KEY_DIGEST);
     return {
-        slot: value.slot,
-        generation: value.generation,
+        slot,
+        generation: generation!,
         ...(days ? { rotationDays } : {}),
         ...(digest ? { rotationKeyDigest } : {}),
     };

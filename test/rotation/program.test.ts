@@ -198,6 +198,22 @@ describe("the program's client secret slots across simulated periods", () => {
         });
     });
 
+    it("reads back only a well-formed slot: a malformed period or key digest is dropped, a malformed slot entirely", async () => {
+        const state = new MockStackState();
+        const first = await up(state, at(q, 2), config);
+        const exported = first.run.outputs.clientSecretSlot as { slot: string; generation: number };
+        const savedSlot = () => state.dynamic.get("ucx-mail-secret-ledger")!.inputs.saved.exported;
+        state.outputs = {
+            ...first.run.outputs,
+            clientSecretSlot: { ...exported, rotationDays: 3, rotationKeyDigest: "$(Remove-Item *)" },
+        };
+        await up(state, at(q, 3), config);
+        assert.deepEqual(savedSlot(), { slot: exported.slot, generation: exported.generation });
+        state.outputs = { ...first.run.outputs, clientSecretSlot: { ...exported, slot: "c" } };
+        await up(state, at(q, 4), config);
+        assert.equal(savedSlot(), undefined);
+    });
+
     it("after a rotating run whose outputs were never saved, renews the other slot instead of the suite's", async () => {
         const state = new MockStackState();
         const committed = await up(state, at(q, 2), config);
