@@ -304,6 +304,8 @@ export async function runUpdate(stack: EngineStack, app: FakeApplication, plan: 
         else process.env[NOW_ENV_VAR] = previousNow;
     }
 
+    // A stopped run keeps the steps the SnapshotManager already saved (pkg/backend/snapshot.go); it never reaches the
+    // stack's RegisterResourceOutputs step (step_executor.go) or the deletes of performPostSteps (deployment_executor.go).
     if (plan.stopsBeforeEnd) errors.push("the run stopped before it ended");
     const succeeded = errors.length === 0;
     const deletedKeyIds: string[] = [];
